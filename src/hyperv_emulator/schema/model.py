@@ -6,20 +6,26 @@ and methods its class *declares*; the registry flattens the superclass chain the
 WMI does, so `Msvm_ProcessorSettingData` answers for `InstanceID` through
 `CIM_SettingData`. A definition may carry the first (and last) Windows build that has
 it: an emulated ws2012r2 host (build 9600) then has no `Msvm_SerialPortSettingData`,
-exactly like the real one.
+exactly like the real one. A class whose shape changed between builds (a new
+superclass) is two definitions of the same name with disjoint build ranges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 NS_VIRTUALIZATION = "root/virtualization/v2"
 NS_CIMV2 = "root/cimv2"
+NS_STANDARD_CIMV2 = "root/StandardCimv2"
+NS_STORAGE = "root/Microsoft/Windows/Storage"
+NS_HGS = "root/Microsoft/Windows/Hgs"
+NS_MSPS = "root/msps"
 
 # CIM intrinsic types as MOF spells them (lower case). `ref` is a reference to
-# `ref_class`; `object` is an embedded object (Msvm_SummaryInformationBase outputs).
+# `ref_class`; `object` is an embedded object of class `embedded` (the
+# Msvm_SummaryInformationBase outputs of GetSummaryInformation, for example).
 CIM_TYPES = frozenset(
     {
         "boolean", "string", "char16", "datetime",
@@ -35,6 +41,17 @@ class SchemaError(ValueError):
     """A class definition is inconsistent (a bug in our schema data, not a client error)."""
 
 
+def _check_typed(what: str, type_: str, ref_class: str | None, embedded: str | None) -> None:
+    if type_ not in CIM_TYPES:
+        raise SchemaError(f"{what}: unknown CIM type {type_!r}")
+    if (type_ == "ref") != (ref_class is not None):
+        raise SchemaError(f"{what}: ref_class goes with type 'ref' only")
+    if type_ == "object" and embedded is None:
+        raise SchemaError(f"{what}: an 'object' needs the embedded class it holds")
+    if embedded is not None and type_ not in ("string", "object"):
+        raise SchemaError(f"{what}: only strings and objects hold embedded instances")
+
+
 @dataclass(frozen=True)
 class Prop:
     name: str
@@ -45,16 +62,16 @@ class Prop:
     default: Any = None
     # The ValueMap the emulator enforces on writes, value -> label. None: not enforced.
     values: Mapping[int, str] | None = None
-    # Embedded-instance class for string properties that hold CIM-XML.
+    # Embedded-instance class for string properties that hold CIM-XML, and the class
+    # of an `object` property.
     embedded: str | None = None
     since: int | None = None
     until: int | None = None
+    # The MOF MaxLen qualifier of a string, where Hyper-V enforces one.
+    max_len: int | None = None
 
     def __post_init__(self) -> None:
-        if self.type not in CIM_TYPES:
-            raise SchemaError(f"property {self.name}: unknown CIM type {self.type!r}")
-        if (self.type == "ref") != (self.ref_class is not None):
-            raise SchemaError(f"property {self.name}: ref_class goes with type 'ref' only")
+        _check_typed(f"property {self.name}", self.type, self.ref_class, self.embedded)
 
 
 @dataclass(frozen=True)
@@ -65,14 +82,13 @@ class Param:
     array: bool = False
     ref_class: str | None = None
     embedded: str | None = None
+    # The ValueMap the emulator enforces on inputs, value -> label. None: not enforced.
+    values: Mapping[int, str] | None = None
 
     def __post_init__(self) -> None:
-        if self.type not in CIM_TYPES:
-            raise SchemaError(f"parameter {self.name}: unknown CIM type {self.type!r}")
+        _check_typed(f"parameter {self.name}", self.type, self.ref_class, self.embedded)
         if self.direction not in _DIRECTIONS:
             raise SchemaError(f"parameter {self.name}: direction must be in, out or inout")
-        if (self.type == "ref") != (self.ref_class is not None):
-            raise SchemaError(f"parameter {self.name}: ref_class goes with type 'ref' only")
 
     @property
     def is_input(self) -> bool:
@@ -113,6 +129,8 @@ class ClassDef:
     abstract: bool = False
     since: int | None = None
     until: int | None = None
+    # A singleton class has one keyless instance, addressed as `Class=@`.
+    singleton: bool = False
 
 
 def available(item: ClassDef | Prop | Method, build: int) -> bool:
@@ -157,16 +175,25 @@ class Registry:
 
     def __init__(self, definitions: Iterable[ClassDef], build: int) -> None:
         self.build = build
-        self._defs: dict[tuple[str, str], ClassDef] = {}
+        self._all: list[ClassDef] = []
+        by_name: dict[tuple[str, str], list[ClassDef]] = {}
         for definition in definitions:
             key = (_ns(definition.namespace), definition.name.lower())
-            if key in self._defs:
-                raise SchemaError(f"class {definition.name} is defined twice")
-            self._defs[key] = definition
-        self._resolved: dict[tuple[str, str], ResolvedClass] = {}
-        for (ns, lowered), definition in self._defs.items():
-            if available(definition, build):
-                self._resolved[(ns, lowered)] = self._resolve(definition)
+            for other in by_name.get(key, ()):
+                if _overlap(other, definition):
+                    raise SchemaError(f"class {definition.name} is defined twice")
+            by_name.setdefault(key, []).append(definition)
+            self._all.append(definition)
+        # The one definition of each class that exists on this build.
+        self._defs: dict[tuple[str, str], ClassDef] = {
+            key: definition
+            for key, versions in by_name.items()
+            for definition in versions
+            if available(definition, build)
+        }
+        self._resolved: dict[tuple[str, str], ResolvedClass] = {
+            key: self._resolve(definition) for key, definition in self._defs.items()
+        }
         self._subclasses: dict[tuple[str, str], list[ResolvedClass]] = {}
         for (ns, _), resolved in self._resolved.items():
             for ancestor in resolved.chain:
@@ -184,14 +211,20 @@ class Registry:
             if parent is None:
                 raise SchemaError(
                     f"class {current.name}: superclass {current.superclass} is not defined"
+                    f" on build {self.build}"
                 )
             current = parent
         props: dict[str, Prop] = {}
         methods: dict[str, tuple[str, Method]] = {}
-        # Root first so that a subclass's redeclaration (an override) wins.
+        # Root first so that a subclass's redeclaration (an override) wins. A key stays
+        # a key: WMI's Key qualifier cannot be overridden away, and the real MOF's
+        # overrides (CIM_Dependency.Antecedent in every association) do not repeat it.
         for cls in reversed(chain):
             for prop in cls.props:
                 if available(prop, self.build):
+                    inherited = props.get(prop.name.lower())
+                    if inherited is not None and inherited.key and not prop.key:
+                        prop = replace(prop, key=True)
                     props[prop.name.lower()] = prop
             for method in cls.methods:
                 if available(method, self.build):
@@ -219,7 +252,15 @@ class Registry:
         ]
 
     def definitions(self) -> list[ClassDef]:
-        return list(self._defs.values())
+        """Every definition given, whatever its builds."""
+        return list(self._all)
+
+
+def _overlap(a: ClassDef, b: ClassDef) -> bool:
+    never = 1 << 31
+    low = max(a.since or 0, b.since or 0)
+    high = min(never if a.until is None else a.until, never if b.until is None else b.until)
+    return low <= high
 
 
 def _ns(namespace: str) -> str:
@@ -256,6 +297,18 @@ def OUT_REF(name: str, ref_class: str, **kw: Any) -> Param:
 
 
 JOB = OUT_REF("Job", "CIM_ConcreteJob")
+
+
+def CODES(*spec: int | tuple[int, int]) -> frozenset[int]:
+    """A method's return codes from single values and inclusive (low, high) runs."""
+    found: set[int] = set()
+    for item in spec:
+        if isinstance(item, tuple):
+            found.update(range(item[0], item[1] + 1))
+        else:
+            found.add(item)
+    return frozenset(found)
+
 
 # Return-code families (see reference notes §1.2): DMTF-style service methods and
 # Hyper-V's vendor-style codes.

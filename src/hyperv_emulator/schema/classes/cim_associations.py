@@ -1,0 +1,463 @@
+"""The DMTF association classes the Msvm_ associations specialize."""
+
+from hyperv_emulator.schema.model import (
+    REF,
+    ClassDef,
+    P,
+)
+
+CLASSES = [
+    ClassDef(
+        "CIM_Dependency",
+        None,
+        props=(
+            REF("Antecedent", "CIM_ManagedElement", key=True),
+            REF("Dependent", "CIM_ManagedElement", key=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_Component",
+        None,
+        props=(
+            REF("GroupComponent", "CIM_ManagedElement", key=True),
+            REF("PartComponent", "CIM_ManagedElement", key=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ConcreteComponent",
+        "CIM_Component",
+        props=(
+            REF("GroupComponent", "CIM_ManagedElement"),
+            REF("PartComponent", "CIM_ManagedElement"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ConcreteDependency",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ManagedElement"),
+            REF("Dependent", "CIM_ManagedElement"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SystemComponent",
+        "CIM_Component",
+        props=(
+            REF("GroupComponent", "CIM_System"),
+            REF("PartComponent", "CIM_ManagedSystemElement"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SystemDevice",
+        "CIM_SystemComponent",
+        props=(
+            REF("GroupComponent", "CIM_System"),
+            REF("PartComponent", "CIM_LogicalDevice"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_HostedDependency",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ManagedElement"),
+            REF("Dependent", "CIM_ManagedElement"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_HostedService",
+        "CIM_HostedDependency",
+        props=(
+            REF("Antecedent", "CIM_System"),
+            REF("Dependent", "CIM_Service"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ElementSettingData",
+        None,
+        props=(
+            REF("ManagedElement", "CIM_ManagedElement", key=True),
+            REF("SettingData", "CIM_SettingData", key=True),
+            P("IsDefault", "uint16"),
+            P("IsCurrent", "uint16"),
+            P("IsNext", "uint16"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SettingsDefineState",
+        None,
+        props=(
+            REF("ManagedElement", "CIM_ManagedElement", key=True),
+            REF("SettingData", "CIM_SettingData", key=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SettingsDefineCapabilities",
+        "CIM_Component",
+        props=(
+            REF("GroupComponent", "CIM_Capabilities"),
+            REF("PartComponent", "CIM_SettingData"),
+            P("PropertyPolicy", "uint16", default=0),
+            P("ValueRole", "uint16", default=3),
+            P("ValueRange", "uint16", default=0),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ElementCapabilities",
+        None,
+        props=(
+            REF("ManagedElement", "CIM_ManagedElement", key=True),
+            REF("Capabilities", "CIM_Capabilities", key=True),
+            P("Characteristics", "uint16", array=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_LogicalIdentity",
+        None,
+        props=(
+            REF("SystemElement", "CIM_ManagedElement", key=True),
+            REF("SameElement", "CIM_ManagedElement", key=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ServiceAffectsElement",
+        None,
+        props=(
+            REF("AffectedElement", "CIM_ManagedElement", key=True),
+            REF("AffectingElement", "CIM_Service", key=True),
+            P("ElementEffects", "uint16", array=True),
+            P("OtherElementEffectsDescriptions", "string", array=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ElementAllocatedFromPool",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ResourcePool"),
+            REF("Dependent", "CIM_LogicalElement"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ResourceAllocationFromPool",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ResourcePool"),
+            REF("Dependent", "CIM_ResourceAllocationSettingData"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_VirtualSystemSettingDataComponent",
+        "CIM_Component",
+        props=(
+            REF("GroupComponent", "CIM_VirtualSystemSettingData"),
+            REF("PartComponent", "CIM_ResourceAllocationSettingData"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SnapshotOfVirtualSystem",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ComputerSystem"),
+            REF("Dependent", "CIM_VirtualSystemSettingData"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_MostCurrentSnapshotInBranch",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ComputerSystem"),
+            REF("Dependent", "CIM_VirtualSystemSettingData"),
+        ),
+        association=True,
+    ),
+    ClassDef(
+        "CIM_LastAppliedSnapshot",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_VirtualSystemSettingData"),
+            REF("Dependent", "CIM_ComputerSystem"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_AffectedJobElement",
+        None,
+        props=(
+            REF("AffectedElement", "CIM_ManagedElement", key=True),
+            REF("AffectingElement", "CIM_Job", key=True),
+            P("ElementEffects", "uint16", array=True),
+            P("OtherElementEffectsDescriptions", "string", array=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_OwningJobElement",
+        None,
+        props=(
+            REF("OwningElement", "CIM_ManagedElement", key=True),
+            REF("OwnedElement", "CIM_Job", key=True),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_DeviceConnection",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_LogicalDevice"),
+            REF("Dependent", "CIM_LogicalDevice"),
+            P("NegotiatedSpeed", "uint64"),
+            P("NegotiatedDataWidth", "uint32"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ControlledBy",
+        "CIM_DeviceConnection",
+        props=(
+            REF("Antecedent", "CIM_Controller"),
+            REF("Dependent", "CIM_LogicalDevice"),
+            P("AccessState", "uint16"),
+            P("TimeOfDeviceReset", "datetime"),
+            P("NumberOfHardResets", "uint32"),
+            P("NumberOfSoftResets", "uint32"),
+            P("DeviceNumber", "string"),
+            P("AccessMode", "uint16"),
+            P("AccessPriority", "uint16"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ProtocolControllerForDevice",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ProtocolController"),
+            REF("Dependent", "CIM_LogicalDevice"),
+            P("DeviceNumber", "string"),
+            P("AccessPriority", "uint16"),
+            P("AccessState", "uint16"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ProtocolControllerForUnit",
+        "CIM_ProtocolControllerForDevice",
+        props=(
+            REF("Antecedent", "CIM_ProtocolController"),
+            REF("Dependent", "CIM_LogicalDevice"),
+            P("DeviceAccess", "uint16"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_MediaPresent",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_MediaAccessDevice"),
+            REF("Dependent", "CIM_StorageExtent"),
+            P("FixedMedia", "boolean"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_BasedOn",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_StorageExtent"),
+            REF("Dependent", "CIM_StorageExtent"),
+            P("StartingAddress", "uint64"),
+            P("EndingAddress", "uint64"),
+            P("OrderIndex", "uint16"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_PortOnDevice",
+        "CIM_HostedDependency",
+        props=(
+            REF("Antecedent", "CIM_LogicalDevice"),
+            REF("Dependent", "CIM_LogicalPort"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_DeviceSAPImplementation",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_LogicalDevice"),
+            REF("Dependent", "CIM_ServiceAccessPoint"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SAPSAPDependency",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ServiceAccessPoint"),
+            REF("Dependent", "CIM_ServiceAccessPoint"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ActiveConnection",
+        "CIM_SAPSAPDependency",
+        props=(
+            REF("Antecedent", "CIM_ServiceAccessPoint"),
+            REF("Dependent", "CIM_ServiceAccessPoint"),
+            P("TrafficType", "uint16"),
+            P("OtherTrafficDescription", "string", max_len=64),
+            P("IsUnidirectional", "boolean"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_BindsTo",
+        "CIM_SAPSAPDependency",
+        props=(
+            REF("Antecedent", "CIM_ProtocolEndpoint"),
+            REF("Dependent", "CIM_ServiceAccessPoint"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_BindsToLANEndpoint",
+        "CIM_BindsTo",
+        props=(
+            REF("Antecedent", "CIM_LANEndpoint"),
+            REF("Dependent", "CIM_ServiceAccessPoint"),
+            P("FrameType", "uint16"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_ElementView",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ManagedElement", key=True),
+            REF("Dependent", "CIM_View", key=True),
+        ),
+        association=True,
+        abstract=True,
+        since=10240,
+    ),
+    ClassDef(
+        "CIM_VideoHeadOnController",
+        "CIM_HostedDependency",
+        props=(
+            REF("Antecedent", "CIM_DisplayController"),
+            REF("Dependent", "CIM_VideoHead"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SwitchPortDynamicForwarding",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_SwitchPort"),
+            REF("Dependent", "CIM_DynamicForwardingEntry"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_TransparentBridgingDynamicForwarding",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_TransparentBridgingService"),
+            REF("Dependent", "CIM_DynamicForwardingEntry"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_SystemBIOS",
+        "CIM_SystemComponent",
+        props=(
+            REF("GroupComponent", "CIM_ComputerSystem"),
+            REF("PartComponent", "CIM_BIOSElement"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_MetricDefForME",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ManagedElement"),
+            REF("Dependent", "CIM_BaseMetricDefinition"),
+            P("MetricCollectionEnabled", "uint16", default=2),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_MetricForME",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_ManagedElement"),
+            REF("Dependent", "CIM_BaseMetricValue"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+    ClassDef(
+        "CIM_MetricInstance",
+        "CIM_Dependency",
+        props=(
+            REF("Antecedent", "CIM_BaseMetricDefinition"),
+            REF("Dependent", "CIM_BaseMetricValue"),
+        ),
+        association=True,
+        abstract=True,
+    ),
+]
