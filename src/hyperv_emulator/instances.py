@@ -55,6 +55,8 @@ class Instance:
 
     @property
     def path(self) -> ObjectPath:
+        if self.cls.definition.singleton:
+            return ObjectPath(self.namespace, self.cls.name, (), self.server, True)
         keys = [(name, self._values.get(name.lower())) for name in self.cls.keys]
         return ObjectPath.build(
             self.namespace,

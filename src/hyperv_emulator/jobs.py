@@ -159,6 +159,8 @@ def finish(ctx: Ctx, job: Instance) -> None:
         except Refused as refusal:
             ctx.txn.conn.execute("ROLLBACK TO job_work")
             failure = [refusal.code, refusal.message]
+            if then[0] in CANCELLERS:
+                CANCELLERS[then[0]](ctx, then[1])
         ctx.txn.conn.execute("RELEASE job_work")
     if failure is None:
         _end(ctx, job, COMPLETED, "Job completed successfully")

@@ -185,6 +185,11 @@ class Session:
                     result.append(instance.project(query.props) if query.props else instance)
         return result
 
+    def _snapshot(self, cls: ResolvedClass) -> list[Instance]:
+        """Every instance of a class as stored, uncounted: event polling is server-side."""
+        with self._txn(write=False) as txn:
+            return txn.select(self.host.registry.subclasses(cls.name, cls.namespace))
+
     def get(self, path: str | ObjectPath) -> Instance:
         parsed = parse_path(path) if isinstance(path, str) else path
         is_job = parsed.class_name.lower() == "msvm_concretejob"

@@ -24,7 +24,7 @@ from hyperv_emulator.instances import Instance
 from hyperv_emulator.paths import ObjectPath, parse_path
 from hyperv_emulator.profiles import HostProfile
 from hyperv_emulator.schema.model import NS_VIRTUALIZATION, Method, Registry, ResolvedClass
-from hyperv_emulator.store import Txn
+from hyperv_emulator.store import INDEXED, Txn
 from hyperv_emulator.wql import Hint
 
 # Return codes used across providers (reference notes §1.2).
@@ -187,15 +187,16 @@ class Ctx:
         by `Instance` itself.
         """
         instance = Instance(self.cls(class_name, namespace), server=self.hostname)
-        for name, value in values.items():
-            if name in instance:
-                instance[name] = value
+        self.set(instance, **values)
         return instance
 
     def set(self, instance: Instance, **values: Any) -> None:
+        """Assign values, skipping properties this build lacks (but not misspelt ones)."""
         for name, value in values.items():
             if name in instance:
                 instance[name] = value
+            elif name.lower() not in _names_on_any_build(self.registry, instance.cls):
+                raise KeyError(f"{instance.class_name} has no property {name} on any build")
 
     def path(self, instance: Instance) -> str:
         instance.server = self.hostname
@@ -217,15 +218,36 @@ class Ctx:
         hint: tuple[str, str, Any] | None = None,
         where: Callable[[Instance], bool] | None = None,
     ) -> list[Instance]:
-        """Instances of a class and its subclasses, in creation order."""
+        """Instances of a class and its subclasses, in creation order.
+
+        `hint` is ("eq", prop, value) or ("prefix", prop, text), compared
+        case-insensitively; it uses an index when the store keeps one for that
+        property and filters otherwise, so it is always safe to give.
+        """
         classes = self.registry.subclasses(class_name, namespace)
         index = None
+        check: Callable[[Instance], bool] | None = None
         if hint is not None:
-            kind, prop, value = hint
-            base = self.cls(class_name, namespace)
-            index = Hint(kind, prop.lower(), value, base.prop(prop))
+            kind, prop_name, value = hint
+            prop = self.cls(class_name, namespace).prop(prop_name)
+            if prop is None:
+                raise KeyError(f"{class_name} has no property {prop_name}")
+            lowered = prop.name.lower()
+            if prop.key or prop.type == "ref" or lowered in INDEXED:
+                index = Hint(kind, lowered, value, prop)
+            else:
+                wanted = str(value).lower()
+                if kind == "eq":
+                    def check(i: Instance) -> bool:
+                        return str(i.raw.get(lowered, "")).lower() == wanted
+                else:
+                    def check(i: Instance) -> bool:
+                        return str(i.raw.get(lowered, "")).lower().startswith(wanted)
         found = self.txn.select(classes, index, vm=vm)
-        return [i for i in found if where is None or where(i)]
+        return [
+            i for i in found
+            if (check is None or check(i)) and (where is None or where(i))
+        ]
 
     def create(self, instance: Instance, vm: str | None = None) -> Instance:
         return self.txn.create(instance, vm=vm)
@@ -256,6 +278,24 @@ class Ctx:
     # outputs
     def output(self, name: str, value: Any) -> None:
         self.outputs[name] = value
+
+
+_ANY_BUILD: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _names_on_any_build(registry: Registry, cls: ResolvedClass) -> frozenset[str]:
+    key = (id(registry), cls.name.lower())
+    found = _ANY_BUILD.get(key)
+    if found is None:
+        chain = {name.lower() for name in cls.chain}
+        found = frozenset(
+            prop.name.lower()
+            for definition in registry.definitions()
+            if definition.name.lower() in chain
+            for prop in definition.props
+        )
+        _ANY_BUILD[key] = found
+    return found
 
 
 def new_guid() -> str:

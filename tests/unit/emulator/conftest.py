@@ -20,10 +20,20 @@ from hyperv_emulator.schema.model import (
     ClassDef,
     Method,
     P,
+    Prop,
     Registry,
 )
 
 NS = "root/virtualization/v2"
+
+
+def _typed(*specs: str) -> tuple[Prop, ...]:
+    """Properties from "Name:type" ("Name:type[]" for an array)."""
+    props = []
+    for spec in specs:
+        name, cim_type = spec.split(":")
+        props.append(P(name, cim_type.removesuffix("[]"), array=cim_type.endswith("[]")))
+    return tuple(props)
 
 CLASSES = [
     ClassDef(
@@ -47,16 +57,24 @@ CLASSES = [
              props=(KEY("InstanceID"), P("JobState", "uint16")), abstract=True),
     ClassDef(
         "Msvm_ConcreteJob", "CIM_ConcreteJob",
-        props=(P("JobType", "uint16"), P("ErrorCode", "uint16"), P("ErrorDescription", "string"),
-               P("ErrorSummaryDescription", "string"), P("PercentComplete", "uint16"),
-               P("Cancellable", "boolean"), P("StartTime", "datetime"),
-               P("ElapsedTime", "datetime"), P("TimeOfLastStateChange", "datetime"),
-               P("StatusDescriptions", "string", array=True)),
+        props=_typed(
+            "JobType:uint16", "JobStatus:string", "ErrorCode:uint16", "ErrorDescription:string",
+            "ErrorSummaryDescription:string", "PercentComplete:uint16", "Cancellable:boolean",
+            "DeleteOnCompletion:boolean", "TimeSubmitted:datetime", "StartTime:datetime",
+            "ElapsedTime:datetime", "TimeOfLastStateChange:datetime",
+            "TimeBeforeRemoval:datetime", "LocalOrUtcTime:uint16", "HealthState:uint16",
+            "OperationalStatus:uint16[]", "StatusDescriptions:string[]",
+        ),
         methods=(Method("RequestStateChange", (IN("RequestedState", "uint16"),)),
                  Method("GetErrorEx", (OUT("Errors", "string", array=True),))),
     ),
-    ClassDef("Msvm_Error", None, props=(P("Message", "string"), P("MessageID", "string"),
-                                         P("ErrorSource", "string"))),
+    ClassDef("Msvm_Error", None, props=_typed(
+        "ErrorType:uint16", "OtherErrorType:string", "OwningEntity:string", "MessageID:string",
+        "Message:string", "PerceivedSeverity:uint16", "ProbableCause:uint16",
+        "ProbableCauseDescription:string", "ErrorSource:string", "ErrorSourceFormat:uint16",
+        "CIMStatusCode:uint32", "CIMStatusCodeDescription:string", "MessageArguments:string[]",
+        "RecommendedActions:string[]",
+    )),
     ClassDef(
         "Msvm_AffectedJobElement", None,
         props=(REF("AffectedElement", "CIM_ManagedElement", key=True),
