@@ -71,7 +71,8 @@ class DeviceRules:
                 require_off(vm, f"changing {prop.name} of the {kind.element_name or kind.name}")
 
     def remove(self, ctx: Ctx, vm: Vm, kind: DeviceKind, setting: Instance) -> None:
-        raise refuse(vm, f"{kind.type_label} cannot be removed from a virtual machine")
+        if not self.removable:
+            raise refuse(vm, f"{kind.type_label} cannot be removed from a virtual machine")
 
     def removed(self, ctx: Ctx, vm: Vm, kind: DeviceKind, setting: Instance) -> None:
         """Before the setting is deleted: take dependants with it."""

@@ -227,10 +227,10 @@ def _numa(ctx: Ctx, host: Instance) -> None:
         ))
         ctx.link("Msvm_HostedDependency", Antecedent=numa, Dependent=memory)
         ctx.link("Msvm_SystemDevice", GroupComponent=host, PartComponent=memory)
-        for local in range(node.logical_processors):
+        for _ in range(node.logical_processors):
             processor = ctx.create(ctx.new(
                 "Msvm_Processor", CreationClassName="Msvm_Processor",
-                DeviceID=f"{HOST_PROCESSOR_ID}\\{number}\\{local}",
+                DeviceID=f"{HOST_PROCESSOR_ID}\\0\\{processor_index}",
                 SystemCreationClassName=CS, SystemName=ctx.hostname,
                 ElementName=f"Logical Processor {processor_index}", Name=profile.processor_name,
                 MaxClockSpeed=profile.processor_clock_mhz,
