@@ -55,6 +55,7 @@ class Host:
         self.path = path
         self.profile = profile
         self.registry = registry
+        self._namespaces: frozenset[str] | None = None
 
     @property
     def hostname(self) -> str:
@@ -92,12 +93,14 @@ class Host:
         finally:
             conn.close()
 
-    def namespaces(self) -> set[str]:
-        spaces = {c.namespace.replace("\\", "/").lower() for c in self.registry.classes()}
-        spaces |= EXTRA_NAMESPACES
-        if self.profile.clustered:
-            spaces.add("root/mscluster")
-        return spaces
+    def namespaces(self) -> frozenset[str]:
+        if self._namespaces is None:
+            spaces = {c.namespace.replace("\\", "/").lower() for c in self.registry.classes()}
+            spaces |= EXTRA_NAMESPACES
+            if self.profile.clustered:
+                spaces.add("root/mscluster")
+            self._namespaces = frozenset(spaces)
+        return self._namespaces
 
     def session(self, *, latency_ms: float | None = None) -> Session:
         from hyperv_emulator.session import Session

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 from hyperv_emulator.errors import WBEM_E_INVALID_OBJECT_PATH, CimError
@@ -117,7 +118,14 @@ def _bad(text: str, why: str) -> CimError:
 
 def parse_path(text: str) -> ObjectPath:
     """Parse any spelling a client may send (see the module docstring)."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise _bad(str(text), "not a string")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> ObjectPath:
+    if not text.strip():
         raise _bad(str(text), "empty")
     source = text.strip()
     if source.lower().startswith("winmgmts:"):

@@ -424,6 +424,7 @@ def _coerce_param(param: Param, value: Any, where: str) -> Any:
 
 def _best_hint(found: list[wql.Hint]) -> wql.Hint | None:
     def rank(hint: wql.Hint) -> int:
+        """Most selective first: a path, a key, an ID, a reference, a name, a subtype."""
         if hint.kind == "path":
             return 0
         prop = hint.prop_def
@@ -435,13 +436,14 @@ def _best_hint(found: list[wql.Hint]) -> wql.Hint | None:
                 return 2
             if prop.type == "ref":
                 return 3
-            return 4
-        return 5
+            return 6 if hint.prop == "resourcesubtype" else 4
+        return 5  # an InstanceID prefix or suffix: one VM's devices, or the templates
 
     usable = [
         h for h in found
         if h.kind == "path"
-        or (h.prop_def is not None
+        or (h.kind == "suffix" and h.prop in store.REVERSED)
+        or (h.kind != "suffix" and h.prop_def is not None
             and (h.prop_def.key or h.prop_def.type == "ref" or h.prop in store.INDEXED))
     ]
     return min(usable, key=rank) if usable else None

@@ -19,6 +19,7 @@ points at it, which is how WMI keeps references from dangling.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -43,6 +44,9 @@ INDEXED = frozenset(
     }
 )
 _TOP = "\U0010ffff"
+# Properties whose reversed value is indexed too, for LIKE '%suffix' (os-win finds
+# every template with InstanceID LIKE '%\\Default').
+REVERSED = frozenset({"instanceid"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -111,13 +115,23 @@ def _decode(value: Any, registry: Registry, server: str | None) -> Any:
     return value
 
 
+def digest(normalized: str) -> str:
+    """Keys and references are long paths; rows and indexes hold a 128-bit digest."""
+    return hashlib.blake2b(normalized.encode(), digest_size=16).hexdigest()
+
+
+def path_text_key(text: str) -> str | None:
+    """The identity of an object path string (None if it is not one)."""
+    try:
+        return digest(parse_path(text).key())
+    except CimError:
+        return None
+
+
 def index_value(prop: Prop, value: Any) -> str:
     """The case-folded text `idx` holds for a value (and a hint is compared with)."""
     if prop.type == "ref":
-        try:
-            return parse_path(str(value)).key()
-        except CimError:
-            return str(value).lower()
+        return path_text_key(str(value)) or digest(str(value).lower())
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value).lower()
@@ -125,12 +139,12 @@ def index_value(prop: Prop, value: Any) -> str:
 
 def instance_key(instance: Instance) -> str:
     refs = [p.name for p in instance.cls.props.values() if p.type == "ref" and p.key]
-    return instance.path.key(refs)
+    return digest(instance.path.key(refs))
 
 
 def path_key(path: ObjectPath, cls: ResolvedClass) -> str:
     refs = [p.name for p in cls.props.values() if p.type == "ref" and p.key]
-    return path.key(refs)
+    return digest(path.key(refs))
 
 
 def _index_rows(instance: Instance) -> list[tuple[str, str, int]]:
@@ -145,7 +159,10 @@ def _index_rows(instance: Instance) -> list[tuple[str, str, int]]:
         if prop.array:
             continue
         if prop.type == "ref" or prop.key or lowered in INDEXED:
-            rows.append((lowered, index_value(prop, value), ref_kind if prop.type == "ref" else 0))
+            text = index_value(prop, value)
+            rows.append((lowered, text, ref_kind if prop.type == "ref" else 0))
+            if lowered in REVERSED:
+                rows.append((lowered + "~", text[::-1], 0))
     return rows
 
 
@@ -196,10 +213,6 @@ class Txn:
             return None
         return self._row_instance(*row)
 
-    def get_by_key(self, key: str) -> Instance | None:
-        row = self.conn.execute("SELECT ns, cls, data FROM inst WHERE key = ?", (key,)).fetchone()
-        return None if row is None else self._row_instance(*row)
-
     def select(
         self,
         classes: list[ResolvedClass],
@@ -235,7 +248,11 @@ class Txn:
                     return []
                 sql += " AND id IN (SELECT inst FROM idx WHERE prop = ? AND val = ?)"
                 args.extend((hint.prop, wanted))
-            else:
+            elif hint.kind == "suffix" and hint.prop in REVERSED:
+                low = str(hint.value).lower()[::-1]
+                sql += " AND id IN (SELECT inst FROM idx WHERE prop = ? AND val >= ? AND val < ?)"
+                args.extend((hint.prop + "~", low, low + _TOP))
+            elif hint.kind == "prefix":
                 low = str(hint.value).lower()
                 sql += " AND id IN (SELECT inst FROM idx WHERE prop = ? AND val >= ? AND val < ?)"
                 args.extend((hint.prop, low, low + _TOP))
@@ -385,7 +402,7 @@ def _target_key(txn: Txn, target: ObjectPath | Instance | str,
     path = parse_path(target) if isinstance(target, str) else target
     resolved = cls or txn.registry.get(path.class_name, path.namespace or "")
     if resolved is None:
-        return path.key()
+        return digest(path.key())
     return path_key(path, resolved)
 
 

@@ -619,6 +619,16 @@ def like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
+def like_suffix(pattern: str) -> str | None:
+    """The literal text every match ends with, for patterns like '%\\Default'."""
+    if not pattern.startswith("%"):
+        return None
+    tail = pattern[1:]
+    if not tail or any(c in "%_[" for c in tail):
+        return None
+    return tail
+
+
 def like_prefix(pattern: str) -> str | None:
     """The literal text every match starts with, when there is one (for indexes)."""
     prefix = []
@@ -636,7 +646,7 @@ def like_prefix(pattern: str) -> str | None:
 class Hint:
     """A conjunct the store can answer from an index: equality or a LIKE prefix."""
 
-    kind: str  # "eq" | "prefix" | "path"
+    kind: str  # "eq" | "prefix" | "suffix" | "path"
     prop: str  # lower-cased property name ("" for path)
     value: Any
     prop_def: Prop | None = field(default=None, compare=False)
@@ -666,8 +676,13 @@ def hints(expr: Expr | None, cls: ResolvedClass) -> list[Hint]:
             if prop is not None and not prop.array:
                 found.append(Hint("eq", lowered, literal.value, prop))
         elif isinstance(node, Like) and not node.negated and len(node.name.parts) == 1:
-            prefix = like_prefix(node.pattern)
             prop = cls.prop(node.name.parts[0])
-            if prefix and prop is not None and prop.type == "string":
+            if prop is None or prop.type != "string" or prop.array:
+                continue
+            prefix = like_prefix(node.pattern)
+            suffix = like_suffix(node.pattern)
+            if prefix:
                 found.append(Hint("prefix", prop.name.lower(), prefix, prop))
+            elif suffix:
+                found.append(Hint("suffix", prop.name.lower(), suffix, prop))
     return found

@@ -13,13 +13,11 @@ Generation 1: `BootOrder` holds at most four distinct device classes (0 floppy,
 
 from __future__ import annotations
 
-from hyperv_emulator.errors import CimError
 from hyperv_emulator.instances import Instance
-from hyperv_emulator.paths import parse_path
 from hyperv_emulator.providers.base import Ctx, new_guid
 from hyperv_emulator.providers.checks import refuse
 from hyperv_emulator.providers.vms import Vm
-from hyperv_emulator.store import instance_key
+from hyperv_emulator.store import instance_key, path_text_key
 
 DRIVE = 1
 NETWORK = 2
@@ -64,10 +62,7 @@ def remove_boot_source(ctx: Ctx, vm: Vm, device: Instance) -> None:
 
 
 def _key(path: str) -> str:
-    try:
-        return parse_path(path).key()
-    except CimError:
-        return path.lower()
+    return path_text_key(path) or path.lower()
 
 
 def normalized_order(ctx: Ctx, vm: Vm, wanted: tuple[str, ...]) -> list[str]:

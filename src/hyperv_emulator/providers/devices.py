@@ -29,7 +29,7 @@ from hyperv_emulator.providers.base import (
 from hyperv_emulator.providers.catalog import DeviceKind, kind_of
 from hyperv_emulator.providers.checks import refuse, require_off
 from hyperv_emulator.providers.vms import Vm, guid_of_setting
-from hyperv_emulator.store import instance_key
+from hyperv_emulator.store import instance_key, path_text_key
 
 # Properties nobody changes through Modify: what the device *is* and where it sits.
 IDENTITY = frozenset({"instanceid", "resourcetype", "resourcesubtype", "otherresourcetype",
@@ -116,10 +116,7 @@ def children(ctx: Ctx, vm: Vm, parent: Instance) -> list[Instance]:
 
 
 def _path_key(text: str) -> str | None:
-    try:
-        return parse_path(text).key()
-    except CimError:
-        return None
+    return path_text_key(text)
 
 
 def parent_of(ctx: Ctx, vm: Vm, setting: Instance, what: str) -> Instance:

@@ -14,9 +14,7 @@ from typing import Any
 from hyperv_emulator.errors import CimError
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.paths import parse_path
-from hyperv_emulator.providers import catalog
 from hyperv_emulator.providers.base import COMPLETED, INVALID_PARAMETER, Args, Ctx, Refused, method
-from hyperv_emulator.providers.devices import settings_of_kind, vm_settings
 from hyperv_emulator.providers.runtime import _on_time
 from hyperv_emulator.providers.vms import RUNNING, Vm, all_vms, guid_of_setting, load_vm
 
@@ -32,81 +30,100 @@ def _running(vm: Vm) -> bool:
     return vm.state == RUNNING
 
 
-def _processors(ctx: Ctx, vm: Vm) -> int:
-    found = settings_of_kind(ctx, vm, catalog.PROCESSOR)
-    return int(found[0].get("VirtualQuantity", 1)) if found else 1
+class Facts:
+    """Per-VM facts for many VMs at once: one query per class, not one per VM."""
+
+    def __init__(self, ctx: Ctx, vms: list[Vm]) -> None:
+        self.ctx = ctx
+        self.vms = vms
+        self._cache: dict[str, dict[str, list[Instance]]] = {}
+
+    def settings(self, vm: Vm, class_name: str) -> list[Instance]:
+        if class_name not in self._cache:
+            if len(self.vms) == 1:
+                found = self.ctx.query(class_name, vm=self.vms[0].guid)
+            else:
+                found = self.ctx.query(class_name)
+            grouped: dict[str, list[Instance]] = {}
+            for setting in found:
+                guid = guid_of_setting(setting.get("InstanceID"))
+                if guid is not None:
+                    grouped.setdefault(guid, []).append(setting)
+            self._cache[class_name] = grouped
+        return self._cache[class_name].get(vm.guid, [])
+
+    def processors(self, vm: Vm) -> int:
+        found = self.settings(vm, "Msvm_ProcessorSettingData")
+        return int(found[0].get("VirtualQuantity", 1)) if found else 1
+
+    def dynamic(self, vm: Vm) -> bool:
+        found = self.settings(vm, "Msvm_MemorySettingData")
+        return bool(found and found[0].get("DynamicMemoryEnabled"))
+
+    def placement(self, vm: Vm) -> dict[str, int]:
+        if vm.state not in (RUNNING, 9):
+            return {}
+        return self.ctx.aux(vm.cs).get("placement") or {}
+
+    def memory_usage(self, vm: Vm) -> int | None:
+        return sum(int(v) for v in self.placement(vm).values()) or None
+
+    def switch_names(self, vm: Vm) -> list[str]:
+        names: list[str] = []
+        for connection in self.settings(vm, "Msvm_EthernetPortAllocationSettingData"):
+            for path in connection.get("HostResource", ()):
+                switch = self.ctx.get(path)
+                if switch is not None and switch.get("ElementName") not in names:
+                    names.append(switch["ElementName"])
+        return names
+
+    def shielded(self, vm: Vm) -> bool:
+        if not self.ctx.has_class("Msvm_SecuritySettingData"):
+            return False
+        found = self.settings(vm, "Msvm_SecuritySettingData")
+        return bool(found and found[0].get("ShieldingRequested"))
 
 
-def _memory_usage(ctx: Ctx, vm: Vm) -> int | None:
-    if vm.state not in (RUNNING, 9):
-        return None
-    held = ctx.aux(vm.cs).get("placement") or {}
-    return sum(int(v) for v in held.values()) or None
-
-
-def _switch_names(ctx: Ctx, vm: Vm) -> list[str]:
-    names = []
-    for connection in settings_of_kind(ctx, vm, catalog.ETHERNET_CONNECTION):
-        for path in connection.get("HostResource", ()):
-            switch = ctx.get(path)
-            if switch is not None and switch.get("ElementName") not in names:
-                names.append(switch["ElementName"])
-    return names
-
-
-def _dynamic(ctx: Ctx, vm: Vm) -> bool:
-    memory = settings_of_kind(ctx, vm, catalog.MEMORY)
-    return bool(memory and memory[0].get("DynamicMemoryEnabled"))
-
-
-def _shielded(ctx: Ctx, vm: Vm) -> bool:
-    if not ctx.has_class("Msvm_SecuritySettingData"):
-        return False
-    found = vm_settings(ctx, vm, "Msvm_SecuritySettingData")
-    return bool(found and found[0].get("ShieldingRequested"))
-
-
-Field = Callable[[Ctx, Vm], dict[str, Any]]
+Field = Callable[[Facts, Vm], dict[str, Any]]
 
 FIELDS: dict[int, Field] = {
-    0: lambda ctx, vm: {"Name": vm.guid},
-    1: lambda ctx, vm: {"ElementName": vm.name},
-    2: lambda ctx, vm: {"CreationTime": vm.vssd.get("CreationTime")},
-    3: lambda ctx, vm: {"Notes": (vm.vssd.get("Notes") or ("",))[0]},
-    4: lambda ctx, vm: {"NumberOfProcessors": _processors(ctx, vm)},
-    8: lambda ctx, vm: {"AllocatedGPU": None},
-    9: lambda ctx, vm: {"VirtualSwitchNames": _switch_names(ctx, vm)},
-    10: lambda ctx, vm: {"Version": vm.vssd.get("Version")},
-    11: lambda ctx, vm: {"Shielded": _shielded(ctx, vm)},
-    100: lambda ctx, vm: {"EnabledState": vm.state},
-    101: lambda ctx, vm: {"ProcessorLoad": 0 if _running(vm) else None},
-    102: lambda ctx, vm: {"ProcessorLoadHistory": [0] * 100 if _running(vm) else None},
-    103: lambda ctx, vm: {"MemoryUsage": _memory_usage(ctx, vm)},
-    104: lambda ctx, vm: {"Heartbeat": 2 if _running(vm) else None},
-    105: lambda ctx, vm: {"UpTime": _on_time(vm.cs)},
-    106: lambda ctx, vm: {"GuestOperatingSystem": None},
-    107: lambda ctx, vm: {"Snapshots": []},
-    108: lambda ctx, vm: {"AsynchronousTasks": []},
-    109: lambda ctx, vm: {"HealthState": vm.cs.get("HealthState", 5)},
-    110: lambda ctx, vm: {"OperationalStatus": vm.cs.get("OperationalStatus", (2,))},
-    111: lambda ctx, vm: {"StatusDescriptions": vm.cs.get("StatusDescriptions", ())},
-    112: lambda ctx, vm: {"MemoryAvailable": 20 if _running(vm) and _dynamic(ctx, vm) else None},
-    113: lambda ctx, vm: {"AvailableMemoryBuffer": 20 if _running(vm) and _dynamic(ctx, vm)
-                         else None},
-    114: lambda ctx, vm: {"ReplicationMode": 0},
-    115: lambda ctx, vm: {"ReplicationState": 0},
-    116: lambda ctx, vm: {"ReplicationHealth": 0},
-    117: lambda ctx, vm: {"ApplicationHealth": None},
-    120: lambda ctx, vm: {"SwapFilesInUse": False},
-    121: lambda ctx, vm: {"IntegrationServicesVersionState": 1 if _running(vm) else None},
-    123: lambda ctx, vm: {"MemorySpansPhysicalNumaNodes":
-                         len(ctx.aux(vm.cs).get("placement") or {}) > 1},
-    132: lambda ctx, vm: {"OtherEnabledState": None},
+    0: lambda f, vm: {"Name": vm.guid},
+    1: lambda f, vm: {"ElementName": vm.name},
+    2: lambda f, vm: {"CreationTime": vm.vssd.get("CreationTime")},
+    3: lambda f, vm: {"Notes": (vm.vssd.get("Notes") or ("",))[0]},
+    4: lambda f, vm: {"NumberOfProcessors": f.processors(vm)},
+    8: lambda f, vm: {"AllocatedGPU": None},
+    9: lambda f, vm: {"VirtualSwitchNames": f.switch_names(vm)},
+    10: lambda f, vm: {"Version": vm.vssd.get("Version")},
+    11: lambda f, vm: {"Shielded": f.shielded(vm)},
+    100: lambda f, vm: {"EnabledState": vm.state},
+    101: lambda f, vm: {"ProcessorLoad": 0 if _running(vm) else None},
+    102: lambda f, vm: {"ProcessorLoadHistory": [0] * 100 if _running(vm) else None},
+    103: lambda f, vm: {"MemoryUsage": f.memory_usage(vm)},
+    104: lambda f, vm: {"Heartbeat": 2 if _running(vm) else None},
+    105: lambda f, vm: {"UpTime": _on_time(vm.cs)},
+    106: lambda f, vm: {"GuestOperatingSystem": None},
+    107: lambda f, vm: {"Snapshots": []},
+    108: lambda f, vm: {"AsynchronousTasks": []},
+    109: lambda f, vm: {"HealthState": vm.cs.get("HealthState", 5)},
+    110: lambda f, vm: {"OperationalStatus": vm.cs.get("OperationalStatus", (2,))},
+    111: lambda f, vm: {"StatusDescriptions": vm.cs.get("StatusDescriptions", ())},
+    112: lambda f, vm: {"MemoryAvailable": 20 if _running(vm) and f.dynamic(vm) else None},
+    113: lambda f, vm: {"AvailableMemoryBuffer": 20 if _running(vm) and f.dynamic(vm)
+                       else None},
+    114: lambda f, vm: {"ReplicationMode": 0},
+    115: lambda f, vm: {"ReplicationState": 0},
+    116: lambda f, vm: {"ReplicationHealth": 0},
+    117: lambda f, vm: {"ApplicationHealth": None},
+    120: lambda f, vm: {"SwapFilesInUse": False},
+    121: lambda f, vm: {"IntegrationServicesVersionState": 1 if _running(vm) else None},
+    123: lambda f, vm: {"MemorySpansPhysicalNumaNodes": len(f.placement(vm)) > 1},
+    132: lambda f, vm: {"OtherEnabledState": None},
 }
 
 
 def _thumbnail(size: tuple[int, int]) -> Field:
-    def field(ctx: Ctx, vm: Vm) -> dict[str, Any]:
+    def field(facts: Facts, vm: Vm) -> dict[str, Any]:
         if not _running(vm):
             return {"ThumbnailImage": None}
         width, height = size
@@ -147,11 +164,13 @@ def get_summary_information(ctx: Ctx, service: Instance | None, args: Args) -> i
     if unknown:
         raise Refused(INVALID_PARAMETER, f"RequestedInformation {unknown} are not summary "
                                          f"ids; known: {sorted(FIELDS)}", job=False)
+    vms = _requested_vms(ctx, args.get("SettingData"))
+    facts = Facts(ctx, vms)
     summaries = []
-    for vm in _requested_vms(ctx, args.get("SettingData")):
+    for vm in vms:
         summary = ctx.new(SUMMARY, InstanceID=f"Microsoft:{vm.guid}")
         for key in ids:
-            ctx.set(summary, **FIELDS[key](ctx, vm))
+            ctx.set(summary, **FIELDS[key](facts, vm))
         summaries.append(summary)
     ctx.output("SummaryInformation", summaries)
     return COMPLETED
