@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from hyperv_emulator.errors import CimError
 from hyperv_emulator.instances import Instance
@@ -643,12 +642,9 @@ def merge(old: Instance, new: Instance, changed: Iterable[str]) -> Instance:
 
 def from_template(ctx: Ctx, kind: DeviceKind, class_name: str, given: Instance) -> Instance:
     """What Hyper-V adds: the kind's defaults, then whatever the client set."""
-    from hyperv_emulator.providers.seed import _template_values
+    from hyperv_emulator.providers.seed import template_values
 
-    values: dict[str, Any] = {**kind.identity(), "PoolID": "", "Caption": kind.caption,
-                              "Description": kind.description, "ElementName": kind.element_name,
-                              **_template_values(ctx, kind)}
-    setting = ctx.new(class_name, **values)
+    setting = ctx.new(class_name, **template_values(ctx, kind, class_name))
     for lowered, value in given.raw.items():
         if value is not None and lowered != "instanceid":
             setting.raw[lowered] = value

@@ -160,8 +160,8 @@ def _check_name(ctx: Ctx, vssd: Instance, guid: str | None, vm: Vm | None = None
 def _check_firmware(ctx: Ctx, vssd: Instance, generation: int, vm: Vm | None) -> None:
     if generation == 1 and vssd.get("SecureBootEnabled"):
         raise refuse(vm, "Secure Boot needs a generation 2 virtual machine (UEFI firmware)")
-    template = vssd.get("SecureBootTemplateId")
-    if template is not None and "SecureBootTemplateId" in vssd:
+    template = vssd.raw.get("secureboottemplateid")  # not a property before 10240
+    if template is not None:
         known = {guid.upper(): name for name, (guid, _) in catalog.SECURE_BOOT_TEMPLATES.items()}
         if str(template).strip("{}").upper() not in known:
             raise refuse(vm, f"SecureBootTemplateId {template!r} is not a Secure Boot template "

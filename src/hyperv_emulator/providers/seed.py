@@ -121,23 +121,29 @@ def kind_class(ctx: Ctx, kind: DeviceKind) -> str | None:
     return name if ctx.has_class(name) else None
 
 
-def _template_values(ctx: Ctx, kind: DeviceKind) -> dict[str, Any]:
-    values: dict[str, Any] = dict(kind.template)
+def template_values(ctx: Ctx, kind: DeviceKind, class_name: str) -> dict[str, Any]:
+    """What a kind's `\\Default` template holds (and what Add fills in when unset).
+
+    Values the build's class lacks are left out: a generation 1 serial port on 9600 is
+    a plain RASD without DebuggerMode.
+    """
+    values: dict[str, Any] = {**kind.identity(), "PoolID": "", "Caption": kind.caption,
+                              "Description": kind.description,
+                              "ElementName": kind.element_name, **kind.template}
     nodes = ctx.profile.numa_nodes
     if kind is catalog.PROCESSOR:
         values["MaxProcessorsPerNumaNode"] = max(n.logical_processors for n in nodes)
     if kind is catalog.MEMORY:
         values["MaxMemoryBlocksPerNumaNode"] = max(n.memory_mb for n in nodes)
-    return values
+    cls = ctx.cls(class_name)
+    return {k: v for k, v in values.items() if cls.prop(k) is not None}
 
 
 def _device_templates(ctx: Ctx, host: Instance, kind: DeviceKind) -> None:
     class_name = kind_class(ctx, kind)
     if class_name is None or kind.template_id is None:
         return
-    base = {**kind.identity(), "PoolID": "", "Caption": kind.caption,
-            "Description": kind.description, "ElementName": kind.element_name}
-    values = {**base, **_template_values(ctx, kind)}
+    values = template_values(ctx, kind, class_name)
     prefix = f"Microsoft:Definition\\{kind.template_id}"
     default = ctx.create(ctx.new(class_name, InstanceID=f"{prefix}\\Default", **values))
     ranges: list[tuple[Instance, int, int]] = [(default, 0, 0)]

@@ -38,7 +38,7 @@ STATE_NAMES = {
 }
 
 _GUID = r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}"
-_SETTING_ID = re.compile(rf"^Microsoft:({_GUID})(?:\\|$)")
+_SETTING_ID = re.compile(rf"^Microsoft:({_GUID})(?:\\|$)", re.IGNORECASE)
 
 
 def guid_of_setting(instance_id: str | None) -> str | None:

@@ -1,15 +1,18 @@
-"""A small made-up schema (fixtures `reg`, `host`), so the engine is tested on its own."""
+"""Fixtures: a small made-up schema (`reg`, `synthetic_host`) to test the engine on its own,
+and `client`, a driver-like client of a real emulated Hyper-V host for the provider tests."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hvclient import Client
 
 from hyperv_emulator import store
-from hyperv_emulator.host import Host, open_host
-from hyperv_emulator.profiles import PRESETS, profile_to_mapping
+from hyperv_emulator.host import Host, init_host, open_host
+from hyperv_emulator.profiles import PRESETS, HostDisk, profile_to_mapping
 from hyperv_emulator.schema.model import (
     IN,
     IN_REF,
@@ -127,3 +130,11 @@ def reg() -> Registry:
 @pytest.fixture
 def synthetic_host(tmp_path: Path) -> Host:
     return make_host(tmp_path / "host.db")
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    host = init_host(tmp_path / "hv.db", PRESETS["ws2022"].replace(
+        disks=(HostDisk(3, 10 * 2**30, "SER-3"),)))
+    with host.session() as session:
+        yield Client(session)
