@@ -46,6 +46,7 @@ def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
                                   sleep=lambda seconds: None)
     monkeypatch.setattr(os_win._utils, "time", clock)
     yield emulated
+    oswin.disable()
     wmi.unbind()
 
 
