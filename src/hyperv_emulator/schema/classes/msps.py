@@ -1,121 +1,40 @@
-"""root/msps: shielded VM provisioning files (PDK, FSK) and the provisioning service."""
+"""root/msps: shielded VM provisioning files (PDK, FSK) and the provisioning service.
 
-from hyperv_emulator.schema.model import CODES, IN, KEY, NS_MSPS, OUT, ClassDef, Method, P
+Msps_ProvisioningJob is a DMTF CIM_ConcreteJob; that chain is our v2 definition of the
+same DMTF classes, copied into root/msps (which exists from Windows Server 2016 on).
+"""
+
+from dataclasses import replace
+
+from hyperv_emulator.schema.classes import cim_core, jobs
+from hyperv_emulator.schema.model import (
+    IN,
+    NS_MSPS,
+    OUT,
+    ClassDef,
+    Method,
+    P,
+    in_namespace,
+)
+
+_DMTF = [
+    replace(definition, since=14393)
+    for definition in in_namespace(
+        NS_MSPS,
+        [*cim_core.CLASSES, *jobs.CLASSES],
+        (
+            "CIM_ManagedElement",
+            "CIM_ManagedSystemElement",
+            "CIM_LogicalElement",
+            "CIM_Job",
+            "CIM_ConcreteJob",
+            "CIM_Error",
+        ),
+    )
+]
 
 CLASSES = [
-    ClassDef(
-        "CIM_ManagedElement",
-        None,
-        props=(
-            P("InstanceID", "string"),
-            P("Caption", "string"),
-            P("Description", "string"),
-            P("ElementName", "string"),
-        ),
-        abstract=True,
-        namespace=NS_MSPS,
-        since=14393,
-    ),
-    ClassDef(
-        "CIM_ManagedSystemElement",
-        "CIM_ManagedElement",
-        props=(
-            P("InstallDate", "datetime"),
-            P("Name", "string"),
-            P("OperationalStatus", "uint16", array=True),
-            P("StatusDescriptions", "string", array=True),
-            P("Status", "string"),
-            P("HealthState", "uint16"),
-            P("CommunicationStatus", "uint16"),
-            P("DetailedStatus", "uint16"),
-            P("OperatingStatus", "uint16"),
-            P("PrimaryStatus", "uint16"),
-        ),
-        abstract=True,
-        namespace=NS_MSPS,
-        since=14393,
-    ),
-    ClassDef(
-        "CIM_LogicalElement",
-        "CIM_ManagedSystemElement",
-        abstract=True,
-        namespace=NS_MSPS,
-        since=14393,
-    ),
-    ClassDef(
-        "CIM_Job",
-        "CIM_LogicalElement",
-        props=(
-            P("JobStatus", "string"),
-            P("TimeSubmitted", "datetime"),
-            P("ScheduledStartTime", "datetime"),
-            P("StartTime", "datetime"),
-            P("ElapsedTime", "datetime"),
-            P("JobRunTimes", "uint32"),
-            P("RunMonth", "uint8"),
-            P("RunDay", "sint8"),
-            P("RunDayOfWeek", "sint8"),
-            P("RunStartInterval", "datetime"),
-            P("LocalOrUtcTime", "uint16"),
-            P("UntilTime", "datetime"),
-            P("Notify", "string"),
-            P("Owner", "string"),
-            P("Priority", "uint32"),
-            P("PercentComplete", "uint16"),
-            P("DeleteOnCompletion", "boolean"),
-            P("ErrorCode", "uint16"),
-            P("ErrorDescription", "string"),
-            P("RecoveryAction", "uint16"),
-            P("OtherRecoveryAction", "string"),
-        ),
-        methods=(Method("KillJob", (IN("DeleteOnKill", "boolean"),)),),
-        abstract=True,
-        namespace=NS_MSPS,
-        since=14393,
-    ),
-    ClassDef(
-        "CIM_ConcreteJob",
-        "CIM_Job",
-        props=(
-            KEY("InstanceID"),
-            P("JobState", "uint16"),
-            P("TimeOfLastStateChange", "datetime"),
-            P("TimeBeforeRemoval", "datetime"),
-        ),
-        methods=(
-            Method("GetError", (OUT("Error", "object", embedded="CIM_Error"),)),
-            Method(
-                "RequestStateChange",
-                (IN("RequestedState", "uint16"), IN("TimeoutPeriod", "datetime")),
-                return_codes=CODES((0, 6), (4096, 4099)),
-            ),
-        ),
-        namespace=NS_MSPS,
-        since=14393,
-    ),
-    ClassDef(
-        "CIM_Error",
-        None,
-        props=(
-            P("ErrorType", "uint16"),
-            P("OtherErrorType", "string"),
-            P("OwningEntity", "string"),
-            P("MessageID", "string"),
-            P("Message", "string"),
-            P("MessageArguments", "string", array=True),
-            P("PerceivedSeverity", "uint16"),
-            P("ProbableCause", "uint16"),
-            P("ProbableCauseDescription", "string"),
-            P("RecommendedActions", "string", array=True),
-            P("ErrorSource", "string"),
-            P("ErrorSourceFormat", "uint16"),
-            P("OtherErrorSourceFormat", "string"),
-            P("CIMStatusCode", "uint32"),
-            P("CIMStatusCodeDescription", "string"),
-        ),
-        namespace=NS_MSPS,
-        since=14393,
-    ),
+    *_DMTF,
     ClassDef(
         "Msps_ProvisioningJob",
         "CIM_ConcreteJob",
