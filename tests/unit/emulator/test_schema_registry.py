@@ -155,6 +155,17 @@ def test_build_specific_classes() -> None:
     assert summary_old is not None and summary_new is not None
     assert "Msvm_SummaryInformationBase" not in summary_old.chain
     assert "Msvm_SummaryInformationBase" in summary_new.chain
+    # ... and GetSummaryInformation answered with the class of its day.
+    for registry, embedded in (
+        (old, "Msvm_SummaryInformation"),
+        (new, "Msvm_SummaryInformationBase"),
+    ):
+        vsms = registry.get("Msvm_VirtualSystemManagementService")
+        assert vsms is not None
+        method = vsms.method("GetSummaryInformation")
+        assert method is not None
+        output = method.param("SummaryInformation")
+        assert output is not None and output.type == "object" and output.embedded == embedded
     assert new.get("Win32_OperatingSystem", NS_CIMV2) is not None
     assert new.get("Win32_OperatingSystem", NS_VIRTUALIZATION) is None
 
