@@ -133,6 +133,21 @@ class ClassDef:
     singleton: bool = False
 
 
+def in_namespace(
+    namespace: str, definitions: Iterable[ClassDef], names: Iterable[str]
+) -> list[ClassDef]:
+    """The named classes again in another namespace (each WMI namespace has its own copy
+    of the DMTF classes it builds on)."""
+    by_name = {d.name.lower(): d for d in definitions}
+    found = []
+    for name in names:
+        definition = by_name.get(name.lower())
+        if definition is None:
+            raise SchemaError(f"cannot copy {name} into {namespace}: it is not defined")
+        found.append(replace(definition, namespace=namespace))
+    return found
+
+
 def available(item: ClassDef | Prop | Method, build: int) -> bool:
     """Whether a definition exists on a host of the given Windows build."""
     if item.since is not None and build < item.since:
@@ -214,6 +229,8 @@ class Registry:
                     f" on build {self.build}"
                 )
             current = parent
+        for cls in chain:
+            _check_unique(cls)
         props: dict[str, Prop] = {}
         methods: dict[str, tuple[str, Method]] = {}
         # Root first so that a subclass's redeclaration (an override) wins. A key stays
@@ -256,7 +273,18 @@ class Registry:
         return list(self._all)
 
 
-def _overlap(a: ClassDef, b: ClassDef) -> bool:
+def _check_unique(definition: ClassDef) -> None:
+    """WMI names are case-insensitive: a class cannot declare one name twice on a build."""
+    seen: dict[tuple[str, str], list[Prop | Method]] = {}
+    for item in (*definition.props, *definition.methods):
+        kind = "property" if isinstance(item, Prop) else "method"
+        for other in seen.get((kind, item.name.lower()), ()):
+            if _overlap(other, item):
+                raise SchemaError(f"class {definition.name} declares {kind} {item.name} twice")
+        seen.setdefault((kind, item.name.lower()), []).append(item)
+
+
+def _overlap(a: ClassDef | Prop | Method, b: ClassDef | Prop | Method) -> bool:
     never = 1 << 31
     low = max(a.since or 0, b.since or 0)
     high = min(never if a.until is None else a.until, never if b.until is None else b.until)

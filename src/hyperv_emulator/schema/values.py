@@ -56,19 +56,6 @@ REQUESTED_STATE: Mapping[int, str] = {
     32780: "Fast Saving",
 }
 
-# The generic RequestStateChange of services and devices (DMTF values only).
-SERVICE_REQUESTED_STATE: Mapping[int, str] = {
-    2: "Enabled",
-    3: "Disabled",
-    4: "Shut Down",
-    6: "Offline",
-    7: "Test",
-    8: "Defer",
-    9: "Quiesce",
-    10: "Reboot",
-    11: "Reset",
-}
-
 # CIM_ConcreteJob.RequestStateChange(RequestedState).
 JOB_REQUESTED_STATE: Mapping[int, str] = {
     2: "Start",
@@ -274,9 +261,6 @@ MIGRATION_TRANSPORT: Mapping[int, str] = {5: "TCP", 32768: "SMB"}
 
 # Msvm_MetricService.ControlMetrics(MetricCollectionEnabled).
 METRIC_COLLECTION: Mapping[int, str] = {2: "Enable", 3: "Disable", 4: "Reset"}
-
-# Msvm_SecuritySettingData.MigratablePolicy.
-MIGRATABLE_POLICY: Mapping[int, str] = {0: "Default", 1: "Disabled"}
 
 # GetSummaryInformation(RequestedInformation): the ids of Msvm_SummaryInformation's
 # properties. The provider fills only what was requested.

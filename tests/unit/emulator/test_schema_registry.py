@@ -11,12 +11,18 @@ from hyperv_emulator.schema.classes import all_definitions
 from hyperv_emulator.schema.model import (
     KEY,
     NS_CIMV2,
+    NS_HGS,
+    NS_MSPS,
+    NS_STANDARD_CIMV2,
+    NS_STORAGE,
     NS_VIRTUALIZATION,
     REF,
     ClassDef,
+    P,
     Registry,
     SchemaError,
     available,
+    in_namespace,
 )
 
 PRESET_BUILDS = sorted({profile.version_tuple[2] for profile in PRESETS.values()})
@@ -149,5 +155,75 @@ def test_build_specific_classes() -> None:
     assert summary_old is not None and summary_new is not None
     assert "Msvm_SummaryInformationBase" not in summary_old.chain
     assert "Msvm_SummaryInformationBase" in summary_new.chain
+    # ... and GetSummaryInformation answered with the class of its day.
+    for registry, embedded in (
+        (old, "Msvm_SummaryInformation"),
+        (new, "Msvm_SummaryInformationBase"),
+    ):
+        vsms = registry.get("Msvm_VirtualSystemManagementService")
+        assert vsms is not None
+        method = vsms.method("GetSummaryInformation")
+        assert method is not None
+        output = method.param("SummaryInformation")
+        assert output is not None and output.type == "object" and output.embedded == embedded
     assert new.get("Win32_OperatingSystem", NS_CIMV2) is not None
     assert new.get("Win32_OperatingSystem", NS_VIRTUALIZATION) is None
+
+
+def test_one_name_declared_twice_in_a_class_is_refused() -> None:
+    twice = ClassDef(
+        "Msvm_Twice", None, props=(P("PnPDeviceID", "string"), P("PNPDeviceID", "string"))
+    )
+    with pytest.raises(SchemaError, match="declares property PNPDeviceID twice"):
+        Registry([twice], 9600)
+    # The same name on disjoint builds is one property that changed shape.
+    early, late = P("Size", "uint32", until=10240), P("Size", "uint64", since=10586)
+    cls = Registry([ClassDef("Msvm_Shape", None, props=(early, late))], 14393).get("Msvm_Shape")
+    assert cls is not None and cls.prop("size") == late
+
+
+def test_dmtf_classes_copied_into_another_namespace() -> None:
+    base = ClassDef("CIM_Base", None, props=(KEY("Name"),))
+    (copy,) = in_namespace("root/StandardCimv2", [base], ["cim_base"])
+    assert copy.namespace == "root/StandardCimv2" and copy.props == base.props
+    with pytest.raises(SchemaError, match="CIM_Missing"):
+        in_namespace("root/StandardCimv2", [base], ["CIM_Missing"])
+
+
+def test_the_other_namespaces_a_driver_reads() -> None:
+    old, new = Registry(all_definitions(), 9600), Registry(all_definitions(), 20348)
+    os_class = new.get("Win32_OperatingSystem", NS_CIMV2)
+    assert os_class is not None and os_class.definition.singleton
+    assert {
+        "Version",
+        "Caption",
+        "TotalVisibleMemorySize",
+        "FreePhysicalMemory",
+        "LastBootUpTime",
+    } <= {p.name for p in os_class.props.values()}
+    assert os_class.method("Win32Shutdown") is not None
+    adapter = new.get("MSFT_NetAdapter", NS_STANDARD_CIMV2)
+    assert adapter is not None and adapter.prop("PnPDeviceID") is not None
+    assert sorted(adapter.keys) == [
+        "CreationClassName",
+        "DeviceID",
+        "SystemCreationClassName",
+        "SystemName",
+    ]
+    disk = new.get("MSFT_Disk", NS_STORAGE)
+    assert disk is not None and disk.keys == ("ObjectId",)
+    assert disk.prop("Number") is not None and disk.prop("SerialNumber") is not None
+    connect = new.get("MSFT_iSCSITarget", NS_STORAGE)
+    assert connect is not None and (method := connect.method("Connect")) and method.static
+    # Guarded hosts and shielded VM provisioning came with Windows Server 2016.
+    assert old.get("MSFT_HgsClientConfiguration", NS_HGS) is None
+    hgs = new.get("MSFT_HgsClientConfiguration", NS_HGS)
+    assert hgs is not None and (get := hgs.method("Get")) is not None and get.static
+    provision = new.get("Msps_ProvisioningService", NS_MSPS)
+    assert provision is not None
+    assert [p.name for p in provision.method("ProvisionMachine").params] == [
+        "PDKPath",
+        "FSKPath",
+        "MachineID",
+        "ProvisioningJob",
+    ]
