@@ -247,3 +247,32 @@ def test_destroy(vmutils: Any) -> None:
         "SELECT * FROM CIM_ResourceAllocationSettingData WHERE InstanceID LIKE 'Microsoft:%'"
         " AND NOT InstanceID LIKE 'Microsoft:Definition%'")
     assert leftovers == []
+
+
+def test_stop_vm_jobs_kills_a_pending_start(vmutils: Any, host: Any) -> None:
+    vmutils.create_vm("inst-1", False, 2, "C:\\i")
+    host.update_settings(job_polls=5)  # jobs now stay Running for five reads
+    system = vmutils._lookup_vm_check("inst-1", as_vssd=False)
+    job_path, code = system.RequestStateChange(constants.HYPERV_VM_STATE_ENABLED)
+    assert code == 4096
+    assert vmutils._lookup_vm_check("inst-1", as_vssd=False).EnabledState == 10  # Starting
+    vmutils.stop_vm_jobs("inst-1")
+    assert wmi.WMI(moniker=job_path).JobState == 9  # Killed
+    assert vmutils.get_vm_state("inst-1") == constants.HYPERV_VM_STATE_DISABLED
+
+
+def test_power_state_events_with_oswins_query(vmutils: Any) -> None:
+    vmutils.create_vm("inst-1", False, 2, "C:\\i")
+    query = vmutils._get_event_wql_query(cls="Msvm_ComputerSystem", field="EnabledState",
+                                         timeframe=2, filtered_states=[2, 3])
+    listener = vmutils._conn.Msvm_ComputerSystem.watch_for(raw_wql=query,
+                                                           fields=["EnabledState"])
+    with pytest.raises(os_win_exceptions.x_wmi_timed_out):
+        listener(10)
+    vmutils.set_vm_state("inst-1", constants.HYPERV_VM_STATE_ENABLED)
+    event = listener(1000)
+    assert (event.ElementName, vmutils.get_vm_power_state(event.EnabledState)) == (
+        "inst-1", constants.HYPERV_VM_STATE_ENABLED)
+    vmutils.set_vm_state("inst-1", constants.HYPERV_VM_STATE_PAUSED)  # filtered out
+    with pytest.raises(os_win_exceptions.x_wmi_timed_out):
+        listener(10)

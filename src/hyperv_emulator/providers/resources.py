@@ -110,31 +110,39 @@ def _stored(ctx: Ctx, setting: Instance, base: str) -> Instance | None:
     return found[0] if found else None
 
 
-@method(VSMS, "ModifyResourceSettings")
-def modify_resource_settings(ctx: Ctx, service: Instance | None, args: Args) -> int:
-    given = decode_all(ctx, args.get("ResourceSettings"), "ResourceSettings")
+def _modify_matched(ctx: Ctx, texts: tuple[str, ...] | None, base: str, what: str) -> list[
+        str]:
+    """Modify stored settings matched by InstanceID: given values over stored ones."""
+    given = decode_all(ctx, texts, what)
     if not given:
-        raise Refused(INVALID_PARAMETER, "ResourceSettings is empty: nothing to modify")
+        raise Refused(INVALID_PARAMETER, f"{what} is empty: nothing to modify")
     results = []
     for index, setting in enumerate(given):
-        stored = _stored(ctx, setting, RASD_BASE)
+        stored = _stored(ctx, setting, base)
         vm = vm_of_setting(ctx, stored) if stored is not None else None
         if stored is None or vm is None:
-            raise refuse(vm, f"ResourceSettings[{index}]: no device of a virtual machine has "
-                             f"InstanceID {setting.get('InstanceID')!r} (Modify matches by "
-                             "InstanceID)")
+            raise refuse(vm, f"{what}[{index}]: no setting of a virtual machine has InstanceID "
+                             f"{setting.get('InstanceID')!r} (Modify matches by InstanceID)")
         if stored.class_name.lower() != setting.class_name.lower():
-            raise refuse(vm, f"ResourceSettings[{index}]: {stored['InstanceID']} is a "
+            raise refuse(vm, f"{what}[{index}]: {stored['InstanceID']} is a "
                              f"{stored.class_name}, not a {setting.class_name}")
-        kind = kind_of(stored)
         changed = changed_values(stored, setting)
         merged = merge(stored, setting, changed)
+        kind = kind_of(stored)
         if kind is not None:
             rules_for(kind).modify(ctx, vm, kind, stored, merged, changed)
+        elif "instanceid" in changed:
+            raise refuse(vm, f"{what}[{index}]: InstanceID cannot change")
         check_values(merged, changed, affected=[vm.cs])
         ctx.save(merged)
         results.append(ctx.path(merged))
-    ctx.output("ResultingResourceSettings", results)
+    return results
+
+
+@method(VSMS, "ModifyResourceSettings")
+def modify_resource_settings(ctx: Ctx, service: Instance | None, args: Args) -> int:
+    ctx.output("ResultingResourceSettings", _modify_matched(
+        ctx, args.get("ResourceSettings"), RASD_BASE, "ResourceSettings"))
     return COMPLETED
 
 
@@ -219,24 +227,8 @@ def add_feature_settings(ctx: Ctx, service: Instance | None, args: Args) -> int:
 
 @method(VSMS, "ModifyFeatureSettings")
 def modify_feature_settings(ctx: Ctx, service: Instance | None, args: Args) -> int:
-    given = decode_all(ctx, args.get("FeatureSettings"), "FeatureSettings")
-    if not given:
-        raise Refused(INVALID_PARAMETER, "FeatureSettings is empty: nothing to modify")
-    results = []
-    for index, feature in enumerate(given):
-        stored = _stored(ctx, feature, FEATURE_BASE)
-        vm = vm_of_setting(ctx, stored) if stored is not None else None
-        if stored is None or vm is None:
-            raise refuse(vm, f"FeatureSettings[{index}]: no port feature has InstanceID "
-                             f"{feature.get('InstanceID')!r}")
-        changed = changed_values(stored, feature)
-        if "instanceid" in changed:
-            raise refuse(vm, "InstanceID cannot change")
-        merged = merge(stored, feature, changed)
-        check_values(merged, changed, affected=[vm.cs])
-        ctx.save(merged)
-        results.append(ctx.path(merged))
-    ctx.output("ResultingFeatureSettings", results)
+    ctx.output("ResultingFeatureSettings", _modify_matched(
+        ctx, args.get("FeatureSettings"), FEATURE_BASE, "FeatureSettings"))
     return COMPLETED
 
 
