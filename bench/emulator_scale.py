@@ -17,8 +17,6 @@ from pathlib import Path
 from hyperv_emulator import init_host
 from hyperv_emulator.session import Session
 
-VSMS = None
-
 
 def _define(session: Session, vsms: str, name: str) -> None:
     vssd = session.new_instance("Msvm_VirtualSystemSettingData")
@@ -27,7 +25,6 @@ def _define(session: Session, vsms: str, name: str) -> None:
     vssd["Notes"] = [name]
     result = session.invoke(vsms, "DefineSystem", SystemSettings=vssd)
     system = result["ResultingSystem"]
-    guid = session.get(system)["Name"]
     scsi = session.query("SELECT * FROM Msvm_ResourceAllocationSettingData WHERE "
                          "ResourceSubType = 'Microsoft:Hyper-V:Synthetic SCSI Controller' "
                          "AND InstanceID LIKE '%\\\\Default'")[0]
@@ -59,7 +56,6 @@ def _define(session: Session, vsms: str, name: str) -> None:
     port["HostResource"] = [str(switch.path)]
     session.invoke(vsms, "AddResourceSettings", AffectedConfiguration=system,
                    ResourceSettings=[port])
-    del guid
 
 
 def _timed(label: str, fn, repeat: int = 5) -> None:  # type: ignore[no-untyped-def]
@@ -111,6 +107,15 @@ def main() -> None:
     _timed("GetSummaryInformation([4, 100, 103, 105]) for every VM",
            lambda: session.invoke(vsms, "GetSummaryInformation",
                                   RequestedInformation=[4, 100, 103, 105])["SummaryInformation"])
+    from hyperv_emulator import wmi
+
+    wmi.bind(host)
+    conn = wmi.WMI(moniker="//./root/virtualization/v2")
+    _timed("facade: conn.Msvm_ComputerSystem(['ElementName', 'EnabledState'])",
+           lambda: conn.Msvm_ComputerSystem(["ElementName", "EnabledState"]))
+    _timed("facade: os-win's list_instances query (VSSD, Realized)",
+           lambda: [v.ElementName for v in conn.Msvm_VirtualSystemSettingData(
+               ["ElementName"], VirtualSystemType="Microsoft:Hyper-V:System:Realized")])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB")
 

@@ -124,8 +124,13 @@ def from_cimxml(text: str, registry: Registry, namespace: str) -> Instance:
     """Parse one embedded instance; the class is looked up in `namespace`."""
     if not isinstance(text, str) or not text.strip():
         raise _bad("empty text where an <INSTANCE> element was expected")
+    body = text.strip()
+    if body.startswith("<?xml"):
+        # A declaration naming an encoding (utf-16 from some serializers) means nothing
+        # for text that is already decoded, and expat refuses it in a str.
+        body = body[body.find("?>") + 2:].lstrip()
     try:
-        root = ET.fromstring(text.strip())
+        root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise _bad(f"not well-formed XML ({exc})") from None
     return _read_instance(root, registry, namespace)

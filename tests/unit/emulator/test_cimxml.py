@@ -103,3 +103,10 @@ def test_values_are_typed_by_the_schema_not_the_type_attribute(reg: Registry) ->
             "<VALUE>70000</VALUE></PROPERTY></INSTANCE>")
     with pytest.raises(CimError, match=r"0\.\.65535"):
         from_cimxml(text, reg, NS)
+
+
+def test_an_xml_declaration_is_accepted(reg: Registry) -> None:
+    text = ('<?xml version="1.0" encoding="utf-16"?>\n<INSTANCE CLASSNAME="Test_Setting">'
+            '<PROPERTY NAME="Count" TYPE="uint16" MODIFIED="TRUE"><VALUE>4</VALUE></PROPERTY>'
+            "</INSTANCE>")
+    assert from_cimxml(text, reg, NS)["Count"] == 4
