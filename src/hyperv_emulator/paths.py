@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Union
 
 from hyperv_emulator.errors import WBEM_E_INVALID_OBJECT_PATH, CimError
 
-KeyValue = Union[str, int, bool]  # noqa: UP007 (a runtime alias)
+KeyValue = str | int | bool
 
 
 def normalize_namespace(namespace: str) -> str:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 from hyperv_emulator.errors import CimError, invalid_query
 from hyperv_emulator.paths import parse_path
@@ -50,7 +50,7 @@ class Literal:
     value: Any  # str, int, float, bool or None
 
 
-Operand = Union[Name, Literal]  # noqa: UP007
+Operand = Name | Literal
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Not:
     inner: Expr
 
 
-Expr = Union[Compare, Like, IsNull, Isa, And, Or, Not]  # noqa: UP007
+Expr = Compare | Like | IsNull | Isa | And | Or | Not
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class References:
     class_defs_only: bool = False
 
 
-Query = Union[Select, Associators, References]  # noqa: UP007
+Query = Select | Associators | References
 
 # -- tokens -----------------------------------------------------------------------
 

@@ -193,8 +193,10 @@ class Drive(DeviceRules):
         controller = parent_of(ctx, vm, setting, kind.type_label)
         controller_type = controller_kind(controller)
         if controller_type is None:
+            found = kind_of(controller)
+            label = found.type_label if found else controller.class_name
             raise refuse(vm, f"{kind.type_label}: Parent must be an IDE or SCSI controller, "
-                             f"not {kind_of(controller).type_label if kind_of(controller) else controller.class_name}")  # noqa: E501
+                             f"not {label}")
         ide = controller_type is catalog.IDE_CONTROLLER
         if ide:
             require_off(vm, "adding a drive to an IDE controller")
