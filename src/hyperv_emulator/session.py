@@ -359,18 +359,20 @@ class Session:
                 instance = txn.get(path.with_namespace(ns))
                 if instance is None:
                     raise not_found(str(path))
-            code = _run(ctx, provider, instance, method, args)
+            code = _run(ctx, provider, cls, instance, method, args)
         if code == base.JOB_STARTED and not method.has_job:
             raise RuntimeError(f"{cls.name}.{method.name} has no Job output but returned 4096")
         outputs = {p.name: _output(ctx.outputs, p) for p in method.params if p.is_output}
         return MethodResult(code, outputs)
 
 
-def _run(ctx: base.Ctx, provider: base.Provider, instance: Instance | None, method: Method,
-         args: base.Args) -> int:
+def _run(ctx: base.Ctx, provider: base.Provider, cls: ResolvedClass, instance: Instance | None,
+         method: Method, args: base.Args) -> int:
     conn = ctx.txn.conn
     conn.execute("SAVEPOINT call")
     try:
+        for hook in base.CALL_HOOKS:
+            hook(ctx, cls, method, instance, args)
         code = provider(ctx, instance, args)
     except base.Refused as refusal:
         conn.execute("ROLLBACK TO call")

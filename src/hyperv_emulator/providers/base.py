@@ -74,7 +74,7 @@ class Refused(Exception):
 class HostSettings:
     """Knobs of the emulated host (kept in the state file, shared by every process)."""
 
-    job_polls: int = 0  # polls a job reports Running before it finishes
+    job_polls: int = 0  # polls a job reports Running before it finishes (-1: until killed)
     latency_ms: float = 0.0  # added to every round trip
     unique_vm_names: bool = True  # refuse a second VM with the same ElementName
 
@@ -103,6 +103,10 @@ Continuation = Callable[["Ctx", dict[str, Any]], None]
 ReadHook = Callable[["Ctx", Instance], None]
 
 _METHODS: dict[tuple[str, str], Provider] = {}
+# Run before every provider, inside its transaction: a hook may raise Refused (a fault
+# injected by a test) or change what the provider will see.
+CallHook = Callable[["Ctx", ResolvedClass, Method, Instance | None, "Args"], None]
+CALL_HOOKS: list[CallHook] = []
 CONTINUATIONS: dict[str, Continuation] = {}
 CANCELLERS: dict[str, Continuation] = {}
 READ_HOOKS: dict[str, ReadHook] = {}

@@ -194,3 +194,31 @@ def test_guest_reboot_keeps_it_running_and_restarts_uptime(client: Client) -> No
     assert client.enabled_state(system) == RUNNING
     assert client.session.get(system)["OnTimeInMilliseconds"] < before
     assert client.session.invoke(component.path, "InitiateHibernate").return_value == 32770
+
+
+def test_a_hanging_job_runs_until_killed(client: Client) -> None:
+    client.session.host.update_settings(job_polls=-1)
+    system = client.define()
+    started = client.state(system, 2)
+    assert [client.session.get(started.job)["JobState"] for _ in range(3)] == [4, 4, 4]
+    assert client.enabled_state(system) == 10
+    client.session.invoke(started.job, "RequestStateChange", RequestedState=5)
+    assert client.enabled_state(system) == OFF
+
+
+def test_call_hooks_can_inject_a_fault(client: Client) -> None:
+    from hyperv_emulator.providers import base
+
+    def fail_starts(ctx, cls, method, instance, args):  # type: ignore[no-untyped-def]
+        if method.name == "RequestStateChange" and args.get("RequestedState") == 2:
+            raise base.Refused(32768, "injected failure")
+
+    system = client.define()
+    base.CALL_HOOKS.append(fail_starts)
+    try:
+        job = client.refused(client.state(system, 2), 32768)
+    finally:
+        base.CALL_HOOKS.remove(fail_starts)
+    assert "injected failure" in job["ErrorDescription"]
+    assert client.enabled_state(system) == OFF
+    client.ok(client.state(system, 2))
