@@ -31,7 +31,8 @@ class HyperVDriver(driver.ComputeDriver):
         "supports_evacuate": True,
         # A VM cannot be moved to the host it is on; nova then picks another host.
         "supports_migrate_to_same_host": False,
-        # Synthetic NICs hot-plug on generation 2 VMs (refused with a reason on gen 1).
+        # NICs hot-plug into generation 2 VMs on 2016+ hosts (refused with the reason
+        # otherwise).
         "supports_attach_interface": True,
         # Disk addresses (SCSI / IDE) and NIC tags reach the metadata API's "devices".
         "supports_device_tagging": True,
@@ -41,7 +42,8 @@ class HyperVDriver(driver.ComputeDriver):
         "supports_extend_volume": True,
         # Hyper-V attaches a passthrough disk to one VM only.
         "supports_multiattach": False,
-        # Glance image signature / certificate validation is done by nova's image fetch.
+        # Images are fetched through nova's image API with the instance's trusted
+        # certificates, which verifies the image signature.
         "supports_trusted_certs": True,
         # No dedicated-CPU (PCPU) inventory: Hyper-V has no vCPU pinning.
         "supports_pcpus": False,
