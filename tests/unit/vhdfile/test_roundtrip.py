@@ -23,8 +23,9 @@ def test_written_data_reads_back(filled, fmt: str, dtype: str) -> None:
     assert vhdfile.detect_format(path) is DiskFormat(fmt)
 
 
-@pytest.mark.parametrize(("fmt", "block", "lss"), [("vhd", 512 * 1024, 512),
-                                                  ("vhdx", MiB, 4096), ("vhdx", 4 * MiB, 512)])
+@pytest.mark.parametrize(
+    ("fmt", "block", "lss"), [("vhd", 512 * 1024, 512), ("vhdx", MiB, 4096), ("vhdx", 4 * MiB, 512)]
+)
 def test_block_and_sector_sizes(filled, fmt: str, block: int, lss: int) -> None:
     kwargs = {"block_size": block} | ({"logical_sector_size": lss} if fmt == "vhdx" else {})
     path, reference = filled(fmt, "dynamic", **kwargs)
@@ -38,7 +39,10 @@ def test_hyperv_defaults(tmp_path: Path) -> None:
     vhd = vhdfile.create(tmp_path / "a.vhd", "vhd", "dynamic", 64 * MiB)
     child = vhdfile.create(tmp_path / "c.vhdx", "vhdx", "differencing", parent=tmp_path / "a.vhdx")
     assert (vhdx.block_size, vhdx.logical_sector_size, vhdx.physical_sector_size) == (
-        32 * MiB, 512, 4096)
+        32 * MiB,
+        512,
+        4096,
+    )
     assert vhdx.file_size == 4 * MiB  # Hyper-V's empty dynamic VHDX
     assert (vhd.block_size, vhd.creator) == (2 * MiB, "win ")
     assert child.block_size == 2 * MiB and child.parent_path == str(tmp_path / "a.vhdx")
@@ -51,8 +55,10 @@ def test_extents_are_where_data_was_written(tmp_path: Path) -> None:
         disk.write(5 * MiB, b"x")
         disk.write(12 * MiB, b"y" * (3 * MiB))
     with vhdfile.open_disk(path) as disk:
-        assert [(e.offset, e.length) for e in disk.extents()] == [(4 * MiB, 2 * MiB),
-                                                                 (12 * MiB, 4 * MiB)]
+        assert [(e.offset, e.length) for e in disk.extents()] == [
+            (4 * MiB, 2 * MiB),
+            (12 * MiB, 4 * MiB),
+        ]
 
 
 @pytest.mark.parametrize("fmt", ["vhd", "vhdx"])
@@ -93,14 +99,19 @@ def test_differencing_reads_through_parent_and_writes_to_child(tmp_path: Path, f
         ("vhdx", "dynamic", {"virtual_size": 65 * 1024 * 1024 * MiB}, "virtual size"),
         ("vhdx", "dynamic", {"virtual_size": MiB, "block_size": 3 * MiB}, "block size"),
         ("vhdx", "dynamic", {"virtual_size": MiB, "block_size": 512 * 1024}, "block size"),
-        ("vhdx", "dynamic", {"virtual_size": MiB + 512, "logical_sector_size": 4096},
-         "virtual size"),
+        (
+            "vhdx",
+            "dynamic",
+            {"virtual_size": MiB + 512, "logical_sector_size": 4096},
+            "virtual size",
+        ),
         ("vhdx", "dynamic", {"virtual_size": MiB, "logical_sector_size": 1024}, "sector size"),
         ("vhdx", "differencing", {"virtual_size": MiB}, "parent"),
     ],
 )
-def test_create_refuses_what_hyperv_refuses(tmp_path: Path, fmt: str, dtype: str,
-                                            kwargs: dict, field: str) -> None:
+def test_create_refuses_what_hyperv_refuses(
+    tmp_path: Path, fmt: str, dtype: str, kwargs: dict, field: str
+) -> None:
     path = tmp_path / f"x.{fmt}"
     with pytest.raises(vhdfile.RequestError) as err:
         vhdfile.create(path, fmt, dtype, **kwargs)

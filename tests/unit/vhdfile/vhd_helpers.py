@@ -26,11 +26,10 @@ def apply(reference: bytearray, writes: list[tuple[int, bytes]]) -> None:
         reference[offset : offset + len(data)] = data
 
 
-def make_disk(path: Path, fmt: str, dtype: str, size: int, writes: list[tuple[int, bytes]],
-              **kwargs: object) -> None:
+def make_disk(
+    path: Path, fmt: str, dtype: str, size: int, writes: list[tuple[int, bytes]], **kwargs: object
+) -> None:
     vhdfile.create(path, fmt, dtype, size, **kwargs)  # type: ignore[arg-type]
     with vhdfile.open_disk(path, writable=True) as disk:
         for offset, data in writes:
             disk.write(offset, data)
-
-
