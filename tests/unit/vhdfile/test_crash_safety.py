@@ -9,8 +9,8 @@ import pytest
 from vhd_helpers import MiB
 
 import vhdfile
-from vhdfile.errors import OperationFailedError
 from vhdfile import vhdx
+from vhdfile.errors import OperationFailedError
 from vhdfile.vhdx import _InjectedFailure
 
 
