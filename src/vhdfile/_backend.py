@@ -61,6 +61,14 @@ class FormatBackend:
     def flush(self) -> None:
         """Make every write durable, data before the tables that point to it."""
 
+    # Ordering fsyncs matter for a file in use; a new file written under a temporary
+    # name (convert) needs one fsync before it is published, so it turns them off.
+    ordered_sync = True
+
+    def sync(self) -> None:
+        if self.ordered_sync:
+            os.fsync(self.fd)
+
     # -- life cycle -------------------------------------------------------------------
     def file_size(self) -> int:
         return os.fstat(self.fd).st_size

@@ -84,9 +84,14 @@ def convert(
     progress: Progress | None = None,
     parent_resolver: ParentResolver | None = None,
     replace: bool = False,
+    durable: bool = True,
 ) -> DiskInfo:
     """Write the content of `source` (its whole chain) into a new file of another format
     or type. The new file appears only when complete; on any failure nothing is left.
+
+    `durable` fsyncs the new file before it is published, so a power cut never leaves a
+    published file with missing data. qemu-img convert does not fsync, and that one fsync
+    is about half of the time of converting 256 MiB here (see bench/vhdfile).
     """
     fmt, dtype = DiskFormat(format), DiskType(type)
     if dtype is DiskType.DIFFERENCING:
@@ -117,7 +122,10 @@ def convert(
                 physical_sector_size=max(pss, lss),
             )
             with open_disk(tmp, writable=True) as dst:
+                dst.backend.ordered_sync = False  # one fsync below, before publishing
                 copy_data(src, dst, stored_extents(src), progress=progress)
+                if durable:
+                    os.fsync(dst.backend.fd)
             publish(tmp, final, replace=replace)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

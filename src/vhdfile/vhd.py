@@ -602,7 +602,7 @@ class VhdBackend(FormatBackend):
     def flush(self) -> None:
         if not (self._pending_bat or self._dirty_bitmaps):
             return
-        fsync(self.fd)  # data before the tables that point to it
+        self.sync()  # data before the tables that point to it
         for block, bitmap in sorted(self._dirty_bitmaps.items()):
             pwrite_all(self.fd, bitmap, self.bat[block] * SECTOR)
             self._bitmap_cache.pop(block, None)
@@ -615,7 +615,7 @@ class VhdBackend(FormatBackend):
                 chunk.byteswap()
             pwrite_all(self.fd, chunk.tobytes(), self.header.table_offset + 4 * first)
             self._pending_bat.clear()
-        fsync(self.fd)
+        self.sync()
 
     # -- in-place metadata changes (resize, reconnect) -----------------------------------
     def rewrite_footer(self, footer: Footer) -> None:

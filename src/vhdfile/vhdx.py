@@ -795,13 +795,13 @@ class VhdxBackend(FormatBackend):
     def flush(self) -> None:
         if not (self._pending_bat or self._dirty_sb):
             return
-        fsync(self.fd)  # payload data before the bitmaps and BAT entries that expose it
+        self.sync()  # payload data before the bitmaps and BAT entries that expose it
         for chunk in sorted(self._dirty_sb):
             offset = self._entry_offset(self._sb_index(chunk), "sector bitmap block")
             pwrite_all(self.fd, self._sb_cache[chunk], offset)
         self._dirty_sb.clear()
         if self._pending_bat:
-            fsync(self.fd)
+            self.sync()
             indices = sorted(self._pending_bat)
             bat_offset = self.regions[BAT_GUID].offset
             # Contiguous runs of changed entries, one write each.
@@ -817,7 +817,7 @@ class VhdxBackend(FormatBackend):
                 if i is not None:
                     start = prev = i
             self._pending_bat.clear()
-        fsync(self.fd)
+        self.sync()
 
     # -- metadata changes through the log ----------------------------------------------
     def commit(
