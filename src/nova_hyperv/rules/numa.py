@@ -168,10 +168,17 @@ def _explicit_cells(
             raise RuleViolation(
                 "numa-cell-invalid", key, value,
                 f"cells {ns.cpus_key.format('N')} / {ns.mem_key.format('N')} with N from 0 "
-                f"to {nodes - 1}", f"there is no vNUMA node {index_text!r} among {nodes}",
+                f"to {nodes - 1}",
+                f"there is no vNUMA node {index_text} among {nodes}" if index_text
+                else "names no vNUMA node (the key needs a .N suffix)",
                 source=ns.source,
             )
         index = int(index_text)
+        if index in (cpus if kind == "cpus" else mems):
+            raise RuleViolation(
+                "numa-cell-invalid", key, value, "each cell once",
+                f"vNUMA node {index} is given twice", source=ns.source,
+            )
         if kind == "cpus":
             spot = Spot(ns.source, key, "numa-cpus-invalid", _CPU_ALLOWED)
             cpus[index] = parse_cpu_spec(value, vcpus, spot)
