@@ -27,6 +27,7 @@ from nova_hyperv.rules import (
     Vif,
     VmPlan,
     Volume,
+    can_hot_plug_nic,
     config_from_mapping,
     flavor_from_mapping,
     plan_instance,
@@ -213,16 +214,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         profile = load_profile(args.host)
     except ProfileError as exc:
         return _refuse(args, out, "host-invalid", "--host", args.host, str(exc))
+    facts = host_facts(profile)
     try:
-        plan = plan_instance(_request(args), host_facts(profile),
-                             config_from_mapping(dict(args.config)))
+        plan = plan_instance(_request(args), facts, config_from_mapping(dict(args.config)))
     except RuleViolation as exc:
         return _refuse(args, out, exc.code, exc.field, exc.value, exc.message)
+    hot_plug = can_hot_plug_nic(True, plan.generation, facts)
     if args.json:
-        json.dump(plan_as_json(plan), out, indent=2)
+        json.dump({**plan_as_json(plan), "nic_hot_plug_while_running": hot_plug}, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_plan(plan, profile))
+        out.write(render_plan(plan, profile, nic_hot_plug=hot_plug))
     return EXIT_OK
 
 
@@ -326,7 +328,7 @@ def _on(flag: bool) -> str:
     return "on" if flag else "off"
 
 
-def render_plan(plan: VmPlan, host: HostProfile) -> str:
+def render_plan(plan: VmPlan, host: HostProfile, *, nic_hot_plug: bool | None = None) -> str:
     """A readable summary of the VM, for people."""
     lines: list[str] = []
 
@@ -382,6 +384,9 @@ def render_plan(plan: VmPlan, host: HostProfile) -> str:
             parts.append(f"tag {d.tag}")
         lines.append("    " + "  ".join(parts))
     row("boot order", ", ".join(plan.boot_order))
+    if nic_hot_plug is not None:
+        row("NIC hot plug", "also while the VM runs" if nic_hot_plug
+            else "only while the VM is off")
     row("NICs", "; ".join(f"{n.name} {n.mac}" + (f" tag {n.tag}" if n.tag else "")
                           for n in plan.nics) or "none")
     row("serial ports", "; ".join(f"COM{p.port} {p.mode} {p.pipe}" for p in plan.serial_ports))
