@@ -349,17 +349,22 @@ def render_plan(plan: VmPlan, host: HostProfile, *, nic_hot_plug: bool | None = 
     else:
         row("vTPM", "off")
     cpu = plan.processors
-    row("processors", f"{cpu.count} vCPUs; nested virtualization {_on(cpu.nested_virtualization)}"
-        f"; CPU features limited {_on(cpu.limit_cpu_features)}")
+    vcpus = f"{cpu.count} vCPU{'s' if cpu.count != 1 else ''}"
+    row("processors", f"{vcpus}; nested virtualization {_on(cpu.nested_virtualization)}; "
+        f"CPU features limited {_on(cpu.limit_cpu_features)}")
     mem = plan.memory
     if mem.dynamic:
         row("memory", f"dynamic: starts at {mem.startup_mb} MB, {mem.minimum_mb} to "
             f"{mem.maximum_mb} MB")
     else:
-        row("memory", f"{mem.startup_mb} MB, static")
+        off = [why for why, applies in (("vNUMA", plan.numa is not None),
+                                        ("nested virtualization", cpu.nested_virtualization),
+                                        ("PCI passthrough", bool(plan.pci_devices))) if applies]
+        because = f" (dynamic memory is off with {' and '.join(off)})" if off else ""
+        row("memory", f"{mem.startup_mb} MB, static{because}")
     numa = plan.numa
     row("vNUMA", "none" if numa is None else
-        f"{numa.nodes} nodes of {numa.cpus_per_node} vCPUs and {numa.memory_mb_per_node} MB")
+        f"{numa.nodes} node(s) of {numa.cpus_per_node} vCPU(s) and {numa.memory_mb_per_node} MB")
     fx = plan.remotefx
     if fx is None:
         row("RemoteFX", "none")
@@ -367,8 +372,9 @@ def render_plan(plan: VmPlan, host: HostProfile, *, nic_hot_plug: bool | None = 
         vram = "host default VRAM" if fx.vram_bytes is None else f"VRAM {fx.vram_bytes >> 20} MiB"
         row("RemoteFX", f"{fx.monitors} monitor(s) at {fx.resolution}, {vram}")
     lines.append("  disks")
+    width = max(len(d.name) for d in plan.disks)
     for d in plan.disks:
-        parts = [f"{d.name:<14}", f"{d.kind:<12}", f"{d.device:<4}",
+        parts = [f"{d.name:<{width}}", f"{d.kind:<12}", f"{d.device:<4}",
                  f"{d.bus.upper()} {d.controller}:{d.slot}"]
         if d.boot_index is not None:
             parts.append(f"boot {d.boot_index}")

@@ -46,16 +46,17 @@ def processors(
     nested = "vmx" in (features := cpu_features(flavor, image))
     if nested:
         source, key = features["vmx"]
+        given = (flavor.extra_specs if key == "hw:cpu_features" else image.properties)[key]
         if not host.at_least(WS2016):
             raise RuleViolation(
-                "nested-virtualization-requires-host-10", key, "vmx",
+                "nested-virtualization-requires-host-10", key, given,
                 "vmx only on Windows / Hyper-V Server 2016 (10.0) or newer hosts",
                 f"nested virtualization arrived in 2016; this host is {host.version_text}",
                 source=source,
             )
         if host.clustered:
             raise RuleViolation(
-                "nested-virtualization-unsupported-on-cluster", key, "vmx",
+                "nested-virtualization-unsupported-on-cluster", key, given,
                 "vmx only on hosts that are not clustered",
                 "nested virtualization does not work on clustered compute nodes",
                 source=source,
