@@ -23,6 +23,7 @@ __all__ = [
     "DiskMath",
     "default_disk_math",
     "fully_allocated_file_size",
+    "max_virtual_size",
     "minimum_root_gb",
     "root_virtual_size",
 ]

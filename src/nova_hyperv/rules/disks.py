@@ -3,14 +3,16 @@
 A generation 1 VM has two IDE controllers of two slots each (it boots from IDE) plus
 the SCSI controller the driver adds; a generation 2 VM has SCSI only. The root disk
 takes the first slot of the boot bus. A gen1 config drive keeps IDE controller 1,
-slot 0; a gen2 config drive takes the last free SCSI slot needed, after every other
-disk. Other disks default to SCSI; bus names are case-insensitive and may carry spaces.
+slot 0; a gen2 config drive takes the first SCSI slot left after every other disk (one
+is kept for it). Other disks default to SCSI; bus names are case-insensitive and may
+carry spaces.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nova_hyperv.rules.disk_size import GIB, MIB
 from nova_hyperv.rules.errors import RuleViolation
 from nova_hyperv.rules.plan import DiskPlan
 from nova_hyperv.rules.qos import iops_limit
@@ -19,8 +21,6 @@ from nova_hyperv.rules.values import Spot, to_int
 
 __all__ = ["CONNECTION_TYPES", "RootDisk", "plan_disks"]
 
-GIB = 1 << 30
-MIB = 1 << 20
 IDE_CONTROLLERS, IDE_SLOTS = 2, 2
 SCSI_CONTROLLERS, SCSI_SLOTS = 1, 64
 CONNECTION_TYPES = ("iscsi", "fibre_channel", "smbfs")

@@ -57,9 +57,3 @@ class HostFacts:
     @property
     def version_text(self) -> str:
         return ".".join(str(part) for part in self.windows_version)
-
-    @property
-    def largest_numa_node(self) -> HostNumaNode | None:
-        if not self.numa_nodes:
-            return None
-        return max(self.numa_nodes, key=lambda n: (n.memory_mb, n.logical_processors))

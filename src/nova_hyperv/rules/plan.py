@@ -30,9 +30,6 @@ SECURE_BOOT_TEMPLATES = {
     "MicrosoftUEFICertificateAuthority": "272E7447-90A4-4563-A4B9-8E4AB00526CE",
 }
 
-# Gen1 BIOS boot device classes (Msvm_VirtualSystemSettingData.BootOrder).
-BOOT_CLASSES = ("floppy", "cdrom", "harddrive", "network")
-
 
 @dataclass(frozen=True)
 class SecureBootPlan:
@@ -135,7 +132,8 @@ class VmPlan:
     numa: NumaPlan | None
     remotefx: RemoteFxPlan | None
     disks: tuple[DiskPlan, ...]
-    # gen1: BIOS device classes (BOOT_CLASSES); gen2: disk and NIC names, in order.
+    # gen1: BIOS device classes (harddrive, cdrom, network, floppy) in order;
+    # gen2: disk and NIC names, in order.
     boot_order: tuple[str, ...]
     nics: tuple[NicPlan, ...]
     serial_ports: tuple[SerialPortPlan, ...]

@@ -12,6 +12,7 @@ import re
 
 from nova_hyperv.rules.boot_order import boot_order
 from nova_hyperv.rules.disk_size import (
+    MIB,
     DiskLayout,
     DiskMath,
     default_disk_math,
@@ -84,7 +85,7 @@ def _instance(instance: Instance) -> None:
         raise refuse("hostname", "a host name", "is the guest's computer name")
 
 
-_BLOCK_SIZES = {"vhd": (4096, 256 << 20), "vhdx": (1 << 20, 256 << 20)}
+_BLOCK_SIZES = {"vhd": (4096, 256 * MIB), "vhdx": (MIB, 256 * MIB)}
 
 
 def _layout(image: Image, fmt: str) -> DiskLayout:

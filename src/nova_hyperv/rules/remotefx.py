@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from nova_hyperv.rules.disk_size import MIB
 from nova_hyperv.rules.errors import RuleViolation
 from nova_hyperv.rules.host import RDS_VIRTUALIZATION, WS2016, WS2019, HostFacts
 from nova_hyperv.rules.plan import RemoteFxPlan
@@ -18,7 +19,6 @@ from nova_hyperv.rules.values import Spot, text, whole
 
 __all__ = ["MAX_MONITORS", "VRAM_MIB", "remotefx"]
 
-MIB = 1 << 20
 # Resolution -> most monitors, per host generation (Msvm_Synthetic3DDisplayController).
 MAX_MONITORS = {
     "2012r2": {"1024x768": 4, "1280x1024": 4, "1600x1200": 3, "1920x1200": 2, "2560x1600": 1},
