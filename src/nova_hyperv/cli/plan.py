@@ -15,6 +15,7 @@ import uuid
 from typing import Any, TextIO
 
 from hyperv_emulator.profiles import PRESETS, HostProfile, ProfileError, load_profile
+from nova_hyperv.cli import EXIT_OK, EXIT_REJECTED
 from nova_hyperv.cli._hostfacts import host_facts
 from nova_hyperv.rules import (
     BlockDevices,
@@ -35,8 +36,6 @@ from nova_hyperv.rules import (
 
 __all__ = ["plan_as_json", "register", "render_plan"]
 
-EXIT_OK = 0
-EXIT_REJECTED = 2
 DEFAULT_HOST = "ws2022"
 DEFAULT_NAME = "instance-00000001"
 DEFAULT_HOSTNAME = "server-1"
