@@ -3,7 +3,7 @@
 Nova turns the flavor's pci_passthrough:alias into PCI requests (vendor and product id,
 count); each becomes that many devices of that kind, which the host must have free
 among its dismounted, assignable devices. A VM holding a device cannot be saved, so
-its host shutdown action becomes ShutDown.
+its host shutdown action becomes TurnOff (as Microsoft's DDA deployment steps require).
 """
 
 from __future__ import annotations

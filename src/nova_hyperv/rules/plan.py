@@ -138,7 +138,7 @@ class VmPlan:
     nics: tuple[NicPlan, ...]
     serial_ports: tuple[SerialPortPlan, ...]
     pci_devices: tuple[PciDevicePlan, ...]
-    host_shutdown_action: str  # Save | ShutDown
+    host_shutdown_action: str  # Save | ShutDown | TurnOff
     config_drive: bool
     root_virtual_size: int | None  # bytes; None for ISO and volume roots
 

@@ -167,11 +167,22 @@ def plan_instance(
         nics=adapters,
         serial_ports=serial_ports(image, instance.uuid),
         pci_devices=pci,
-        host_shutdown_action="ShutDown" if pci or config.instance_automatic_shutdown
-        else "Save",
+        host_shutdown_action=_host_shutdown_action(bool(pci), config),
         config_drive=bool(request.config_drive),
         root_virtual_size=root.virtual_size if root.kind == "root" else None,
     )
+
+
+def _host_shutdown_action(has_pci: bool, config: HyperVConfig) -> str:
+    """What Hyper-V does with the VM when the host shuts down.
+
+    A VM holding an assigned PCI device can be neither saved nor live-migrated, and
+    Microsoft's DDA deployment steps require its automatic stop action to be TurnOff
+    (compute-hyperv chose ShutDown; Microsoft's documentation wins).
+    """
+    if has_pci:
+        return "TurnOff"
+    return "ShutDown" if config.instance_automatic_shutdown else "Save"
 
 
 def plan_resize(

@@ -129,7 +129,7 @@ def test_host_file_with_guarded_host_and_dda_devices(
     assert plan["vtpm"]["enabled"] and plan["vtpm"]["shielded"]
     assert plan["vtpm"]["fsk_substitutions"] == {"@@ComputerName@@": "web1"}
     assert plan["pci_devices"] == [{"vendor_id": "10de", "product_id": "13f2"}]
-    assert plan["host_shutdown_action"] == "ShutDown"
+    assert plan["host_shutdown_action"] == "TurnOff"
 
 
 def test_bad_host_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

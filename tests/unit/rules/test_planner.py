@@ -75,7 +75,7 @@ def test_full_featured_request_on_2016() -> None:
         serial_ports=(SerialPortPlan(1, "rw", f"\\\\.\\pipe\\{UUID}_rw"),
                       SerialPortPlan(2, "ro", f"\\\\.\\pipe\\{UUID}_ro")),
         pci_devices=(PciDevicePlan("10de", "13f2"),),
-        host_shutdown_action="ShutDown", config_drive=True, root_virtual_size=root_size,
+        host_shutdown_action="TurnOff", config_drive=True, root_virtual_size=root_size,
     )
 
 
