@@ -39,8 +39,18 @@ def _violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
     ("package", "forbidden"),
     [
         # The rules layer is pure: nothing of ours, nothing of Nova's.
-        ("nova_hyperv.rules", ("hyperv_emulator", "vhdfile", "nova", "nova_hyperv.cim",
-                               "nova_hyperv.hyperv", "nova_hyperv.driver", "nova_hyperv.cli")),
+        (
+            "nova_hyperv.rules",
+            (
+                "hyperv_emulator",
+                "vhdfile",
+                "nova",
+                "nova_hyperv.cim",
+                "nova_hyperv.hyperv",
+                "nova_hyperv.driver",
+                "nova_hyperv.cli",
+            ),
+        ),
         # The Hyper-V client speaks only the CimSession seam.
         ("nova_hyperv.hyperv", ("hyperv_emulator",)),
         ("hyperv_emulator", ("nova_hyperv",)),

@@ -64,17 +64,26 @@ def test_host_file_overrides_a_preset(tmp_path: Path) -> None:
         ('server_features = ["RemoteFX"]\n', "server feature 'RemoteFX' is unknown"),
         ("[[numa_nodes]]\nmemory_mb = 0\nlogical_processors = 4\n", "numa_nodes[0]"),
         ('[[vswitches]]\nname = "x"\nswitch_type = "bridge"\n', "vswitches[0].switch_type"),
-        ('[[assignable_devices]]\nvendor_id = "10DE"\nproduct_id = "XYZ"\n'
-         'location_path = "p"\n', "4 hex digits"),
-        ("[[numa_nodes]]\nmemory_mb = 1\nlogical_processors = 1\ncolour = 1\n",
-         "unknown key(s) colour"),
+        (
+            '[[assignable_devices]]\nvendor_id = "10DE"\nproduct_id = "XYZ"\nlocation_path = "p"\n',
+            "4 hex digits",
+        ),
+        (
+            "[[numa_nodes]]\nmemory_mb = 1\nlogical_processors = 1\ncolour = 1\n",
+            "unknown key(s) colour",
+        ),
     ],
 )
 def test_bad_host_files_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "host.toml"
     path.write_text(text)
-    with pytest.raises(ProfileError, match=message.replace("(", r"\(").replace(")", r"\)")
-                       .replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(
+        ProfileError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("[", r"\[")
+        .replace("]", r"\]"),
+    ):
         load_profile(path)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hvclient import Client
+from tests.unit.emulator.hvclient import Client
 
 from hyperv_emulator import store
 from hyperv_emulator.host import Host, init_host, open_host

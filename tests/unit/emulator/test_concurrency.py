@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-import hvworkers
+from tests.unit.emulator import hvworkers
 
 from hyperv_emulator import init_host, open_host
 

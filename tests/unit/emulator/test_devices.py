@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hvclient import HV, Client, client_for
+from tests.unit.emulator.hvclient import HV, Client, client_for
 
 
 def test_a_bare_instance_is_refused(client: Client) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hvclient import HV, Client, client_for
+from tests.unit.emulator.hvclient import HV, Client, client_for
 
 from hyperv_emulator import reset_host
 from hyperv_emulator.providers import catalog

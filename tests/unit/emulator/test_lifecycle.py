@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hvclient import HV, Client
+from tests.unit.emulator.hvclient import HV, Client
 
 from hyperv_emulator import CimError
 

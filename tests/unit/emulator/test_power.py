@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hvclient import Client
+from tests.unit.emulator.hvclient import Client
 
 from hyperv_emulator import CimError, init_host
 from hyperv_emulator.profiles import PRESETS, NumaNode

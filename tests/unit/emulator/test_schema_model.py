@@ -9,7 +9,8 @@ from hyperv_emulator.schema.model import KEY, ClassDef, P, Registry, SchemaError
 BASE = ClassDef("CIM_Base", None, props=(P("InstanceID", "string"), P("Caption", "string")))
 SETTING = ClassDef("CIM_Setting", "CIM_Base", props=(KEY("InstanceID"),))
 NEW = ClassDef(
-    "Msvm_New", "CIM_Setting",
+    "Msvm_New",
+    "CIM_Setting",
     props=(P("Old", "uint16"), P("Fresh", "boolean", since=10240)),
 )
 LATE = ClassDef("Msvm_Late", "CIM_Setting", since=10240)
@@ -23,7 +24,9 @@ def test_inheritance_is_flattened_and_overrides_win() -> None:
     assert cls.keys == ("InstanceID",)
     assert cls.is_a("CIM_BASE") and not cls.is_a("Msvm_Late")
     assert {c.name for c in registry.subclasses("cim_setting")} == {
-        "CIM_Setting", "Msvm_New", "Msvm_Late"
+        "CIM_Setting",
+        "Msvm_New",
+        "Msvm_Late",
     }
 
 

@@ -1,0 +1,1 @@
+"""Extensions of Nova's API, loaded by nova-api through entry points."""
