@@ -135,3 +135,26 @@ def test_every_kind_with_a_pool_has_one(client: Client) -> None:
     for kind in catalog.KINDS.values():
         if kind.pool and kind.exists_on(20348):
             assert kind.type_label in labels, kind.name
+
+
+def test_host_files_and_settings(tmp_path: Path) -> None:
+    import sqlite3
+
+    from hyperv_emulator import init_host, open_host
+
+    state = tmp_path / "h.db"
+    host = init_host(state, "ws2016")
+    with pytest.raises(FileExistsError, match="already exists"):
+        init_host(state, "ws2016")
+    assert init_host(state, "ws2019", overwrite=True).profile.preset == "ws2019"
+    assert open_host(state).build == 17763
+    with pytest.raises(ValueError, match="unknown host setting"):
+        host.update_settings(job_pols=2)
+    assert host.update_settings(job_polls=2).job_polls == 2
+    assert open_host(state).settings.job_polls == 2
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE meta (name TEXT, value TEXT)").connection.close()
+    with pytest.raises(ValueError, match="not an emulated Hyper-V host"):
+        open_host(other)
+    with pytest.raises(FileNotFoundError):
+        open_host(tmp_path / "missing.db")
