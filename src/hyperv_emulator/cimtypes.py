@@ -197,9 +197,5 @@ def parse_interval(text: str) -> _dt.timedelta:
     )
 
 
-def is_interval(text: str) -> bool:
-    return bool(_INTERVAL.match(text))
-
-
 def now() -> str:
     return format_datetime(_dt.datetime.now(_dt.UTC))

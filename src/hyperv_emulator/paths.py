@@ -56,9 +56,6 @@ class ObjectPath:
         lowered = name.lower()
         return next((v for k, v in self.keys if k.lower() == lowered), None)
 
-    def with_server(self, server: str | None) -> ObjectPath:
-        return ObjectPath(self.namespace, self.class_name, self.keys, server, self.singleton)
-
     def with_namespace(self, namespace: str) -> ObjectPath:
         return ObjectPath(namespace, self.class_name, self.keys, self.server, self.singleton)
 

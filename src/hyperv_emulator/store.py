@@ -275,17 +275,6 @@ class Txn:
         )
         return [i for i in (self._row_instance(*r) for r in rows) if i is not None]
 
-    def vm_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT vm FROM inst WHERE vm IS NOT NULL ORDER BY vm")]
-
-    def count(self, cls_name: str, ns: str) -> int:
-        row = self.conn.execute(
-            "SELECT COUNT(*) FROM inst WHERE ns = ? AND cls = ?",
-            (ns.replace("\\", "/").lower(), cls_name.lower()),
-        ).fetchone()
-        return int(row[0])
-
     # writing
     def _require_write(self) -> None:
         if not self.writable:

@@ -21,7 +21,7 @@ from typing import Any
 from hyperv_emulator.cimxml import from_cimxml
 from hyperv_emulator.errors import CimError
 from hyperv_emulator.instances import Instance
-from hyperv_emulator.paths import ObjectPath, parse_path
+from hyperv_emulator.paths import ObjectPath
 from hyperv_emulator.profiles import HostProfile
 from hyperv_emulator.schema.model import NS_VIRTUALIZATION, Method, Registry, ResolvedClass
 from hyperv_emulator.store import INDEXED, Txn
@@ -304,7 +304,3 @@ def _names_on_any_build(registry: Registry, cls: ResolvedClass) -> frozenset[str
 
 def new_guid() -> str:
     return str(uuid.uuid4()).upper()
-
-
-def refs_to(paths: Iterable[str]) -> list[ObjectPath]:
-    return [parse_path(p) for p in paths]
