@@ -47,11 +47,14 @@ def test_create_vm_costs_few_round_trips(vmutils: Any) -> None:
     assert counted.job_polls == 0
 
 
-def test_duplicate_names_are_refused(vmutils: Any) -> None:
+def test_duplicate_names_are_accepted_by_the_host_and_refused_by_oswin(vmutils: Any) -> None:
+    # Hyper-V identifies VMs by GUID and accepts a second VM with the same name;
+    # os-win's name-based lookups are what refuse the ambiguity.
     vmutils.create_vm("inst-1", False, 2, "C:\\i")
-    with pytest.raises(os_win_exceptions.HyperVException):
-        vmutils.create_vm("inst-1", False, 2, "C:\\i")
-    assert vmutils.list_instances() == ["inst-1"]
+    vmutils.create_vm("inst-1", False, 2, "C:\\i")
+    assert vmutils.list_instances() == ["inst-1", "inst-1"]
+    with pytest.raises(os_win_exceptions.HyperVException, match="Duplicate VM name"):
+        vmutils.get_vm_summary_info("inst-1")
 
 
 def test_memory_vcpus_and_vnuma(vmutils: Any) -> None:

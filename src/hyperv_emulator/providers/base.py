@@ -76,7 +76,7 @@ class HostSettings:
 
     job_polls: int = 0  # polls a job reports Running before it finishes (-1: until killed)
     latency_ms: float = 0.0  # added to every round trip
-    unique_vm_names: bool = True  # refuse a second VM with the same ElementName
+    unique_vm_names: bool = False  # opt-in: refuse a second VM with the same ElementName
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> HostSettings:
