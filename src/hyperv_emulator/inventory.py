@@ -1,7 +1,10 @@
 """What is on an emulated host, as plain data: the host, then each VM and its devices.
 
 Read through the ordinary CIM API (a handful of class-wide queries, whatever the VM
-count), so it shows exactly what a client would see. `nova-hyperv host show` prints it.
+count), so it shows exactly what a client would see, plus what only the emulator
+knows about a running VM: where its memory is (its virtual NUMA nodes on host nodes)
+and its serial endpoints (the local socket of each COM port pipe). `nova-hyperv host
+show` prints it.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ import dataclasses
 from collections import defaultdict
 from typing import Any
 
+from hyperv_emulator.host import host_context
 from hyperv_emulator.instances import Instance
-from hyperv_emulator.providers import catalog
+from hyperv_emulator.pipes import socket_path
+from hyperv_emulator.providers import catalog, serialports
 from hyperv_emulator.providers.vms import STATE_NAMES, guid_of_setting
 from hyperv_emulator.session import Session
 from hyperv_emulator.store import path_text_key
@@ -73,15 +78,52 @@ def _vms(session: Session) -> list[dict[str, Any]]:
                       if session.host.registry.get("Msvm_SecuritySettingData") else [])
     switches = {path_text_key(str(s.path)): s["ElementName"] for s in
                 session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")}
+    runtime = _runtime(session, systems)
     described = []
     for vssd in session.query("SELECT * FROM Msvm_VirtualSystemSettingData WHERE "
                               f"VirtualSystemType = '{REALIZED}'"):
         guid = guid_of_setting(vssd["InstanceID"])
         if guid is None or guid not in systems:
             continue
-        described.append(_vm(systems[guid], vssd, settings.get(guid, []),
-                             security.get(guid, []), switches))
+        described.append({**_vm(systems[guid], vssd, settings.get(guid, []),
+                                security.get(guid, []), switches),
+                          **runtime.get(guid, {"numa_placement": [], "serial_endpoints": []})})
     return described
+
+
+def _runtime(session: Session, systems: dict[str, Instance]) -> dict[str, dict[str, Any]]:
+    """Per running VM: its virtual NUMA nodes on host nodes, and its serial endpoints."""
+    host = session.host
+    found: dict[str, dict[str, Any]] = {}
+    with host_context(host) as ctx:
+        endpoints = serialports.current(ctx).get("vms", {})
+        for guid, cs in systems.items():
+            numa = ctx.aux(cs).get("numa") or []
+            entry = endpoints.get(guid, {})
+            serial = [
+                {"com": int(com), "pipe": pipe,
+                 "socket": str(socket_path(host.path, pipe, host.hostname)),
+                 "listening": _exists(socket_path(host.path, pipe, host.hostname))}
+                for com, pipe in sorted(entry.get("ports", {}).items())
+            ] + [
+                {"com": int(com), "pipe": None, "socket": None, "listening": False,
+                 "conflict": f"the pipe belongs to {other}"}
+                for com, other in sorted(entry.get("conflicts", {}).items())
+            ]
+            found[guid] = {
+                "numa_placement": [
+                    {"virtual_node": index, "processors": vnode["processors"],
+                     "home_node": vnode["home"],
+                     "memory_mb": {int(k): v for k, v in vnode["memory"].items()}}
+                    for index, vnode in enumerate(numa)
+                ],
+                "serial_endpoints": serial,
+            }
+    return found
+
+
+def _exists(path: Any) -> bool:
+    return path is not None and path.exists()
 
 
 def _first(devices: list[Instance], kind: catalog.DeviceKind) -> Instance | None:

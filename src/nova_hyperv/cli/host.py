@@ -3,8 +3,10 @@
 An emulated host is one state file. `init` makes it from a preset or a TOML host file
 (optionally reshaping its NUMA topology), `show` prints what is on it (the host, then
 each VM with its firmware, memory, processors, devices, NICs, serial ports and
-security), `reset` removes every VM and job, and `settings` changes the emulator's
-knobs (how long jobs run, an added latency per round trip).
+security; for a running VM also where its memory is on the host's NUMA nodes and its
+serial endpoints), `reset` removes every VM and job, and `settings` changes the
+emulator's knobs (how long jobs run, an added latency per round trip). `fault` and
+`restart` (module `_hostfaults`) inject faults and restart the emulated Windows host.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from hyperv_emulator import init_host, open_host, reset_host
 from hyperv_emulator.inventory import describe
 from hyperv_emulator.profiles import HostProfile, NumaNode, ProfileError, VSwitch, load_profile
+from nova_hyperv.cli import _hostfaults
 
 EXIT_FAILURE, EXIT_REJECTED = 1, 2
 
@@ -59,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--unique-vm-names", choices=["yes", "no"],
                    help="refuse a second VM with the same name (default yes)")
     p.set_defaults(handler=_guard(_settings))
+
+    _hostfaults.register(sub, _guard)
 
 
 def _positive(text: str) -> int:
@@ -219,6 +224,19 @@ def _render_vm(vm: dict[str, Any]) -> list[str]:
                      f"{nic['switch'] or 'not connected'}")
     for port in vm["serial_ports"]:
         lines.append(f"  {port['name']}: {port['pipe'] or 'not connected'}")
+    for vnode in vm.get("numa_placement", []):
+        where = " + ".join(f"{mb} MB on node {node}" for node, mb in
+                           sorted(vnode["memory_mb"].items()))
+        lines.append(f"  running: virtual NUMA node {vnode['virtual_node']}: {where}, "
+                     f"{vnode['processors']} processor(s) on node {vnode['home_node']}")
+    for endpoint in vm.get("serial_endpoints", []):
+        if endpoint.get("conflict"):
+            lines.append(f"  running: COM {endpoint['com']} not served: "
+                         f"{endpoint['conflict']}")
+        else:
+            state = "listening" if endpoint["listening"] else "not served by any process"
+            lines.append(f"  running: COM {endpoint['com']} {endpoint['pipe']} -> "
+                         f"{endpoint['socket']} ({state})")
     security = vm["security"]
     if security:
         lines.append(f"  security: TPM {'on' if security['tpm'] else 'off'}, shielding "
