@@ -51,17 +51,25 @@ class Fault:
         return bool(self.times) and self.fired >= self.times
 
     def describe(self) -> str:
+        """One line: `#1 DefineSystem: call 2 fails with 32768 as its return value; ...`."""
         where = f"{self.class_name}.{self.method}" if self.class_name else self.method
-        which = f"call {self.nth}" + ("" if self.times == 1 else
-                                      " and every later one" if self.times == 0 else
-                                      f" and the next {self.times - 1}")
-        if self.kind == faults.HANG:
-            what = "its job hangs until killed"
+        if self.times == 1:
+            which = f"call {self.nth}"
+        elif self.times == 0:
+            which = f"call {self.nth} and every later one"
         else:
-            what = f"fails with {self.code}" + (" as a failed job" if self.as_job
-                                                 else " (returned)")
-        state = "spent" if self.spent else f"{self.seen} call(s) seen, fired {self.fired}x"
-        return f"#{self.id} {where}: {which} {what}; {state}"
+            which = f"calls {self.nth} to {self.nth + self.times - 1}"
+        if self.kind == faults.HANG:
+            what = f"{which}: its job hangs until killed"
+        else:
+            how = "as a failed job" if self.as_job else "as its return value"
+            what = f"{which} fails with {self.code} {how}"
+        if self.spent:
+            state = "spent"
+        else:
+            state = f"{self.seen} calls seen" + (f", fired {self.fired} times" if self.fired
+                                                 else "")
+        return f"#{self.id} {where}: {what}; {state}"
 
 
 class FaultControl:

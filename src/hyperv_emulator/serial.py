@@ -176,6 +176,7 @@ class _Vm:
     lock_fd: int
     lock_path: Path
     ports: dict[str, _Port] = field(default_factory=dict)
+    run: int = 0
     paused: bool = False
     waiting: list[tuple[_Port, bytes]] = field(default_factory=list)
 
@@ -261,6 +262,13 @@ class _HostServer:
 
     def _sync_ports(self, vm: _Vm, entry: dict[str, Any]) -> None:
         ports: dict[str, str] = entry.get("ports", {})
+        run = int(entry.get("run", 0))
+        if vm.run != run:  # started again since (a host restart): new pipes
+            for port in vm.ports.values():
+                self._close_port(port)
+            vm.ports.clear()
+            vm.waiting.clear()
+            vm.run = run
         for com in [c for c, port in vm.ports.items() if ports.get(c) != port.pipe]:
             self._close_port(vm.ports.pop(com))
         for com, pipe in ports.items():

@@ -22,6 +22,11 @@ What running (and paused) VMs hold is kept per host node in the state file and s
 where a client reads it: `Msvm_NumaNode.CurrentlyConsumableMemoryBlocks` and
 `CurrentlyAssignedVirtualProcessors`, `Msvm_Memory.ConsumableBlocks`, the memory
 pool's `CurrentlyConsumedResource` and `Win32_OperatingSystem.FreePhysicalMemory`.
+Resizing a running VM's static memory (Windows Server 2016 and later) grows or shrinks
+what it holds: growth comes from the nodes it is on (most free first), then, with NUMA
+spanning, from the others, and fails with 32778 when the host has not enough; a shrink
+gives back memory on other nodes before memory on the home node of its last virtual
+node.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hyperv_emulator.instances import Instance
 from hyperv_emulator.providers import catalog
+from hyperv_emulator.providers.after_modify import after_modify
 from hyperv_emulator.providers.base import OUT_OF_MEMORY, Ctx, Refused
 from hyperv_emulator.providers.devices import settings_of_kind
 from hyperv_emulator.providers.seed import HOST_MEMORY_ID
-from hyperv_emulator.providers.vms import Vm
+from hyperv_emulator.providers.vms import PAUSED, RUNNING, Vm
 from hyperv_emulator.schema.model import NS_CIMV2
 
 USAGE_KEY = "numa_usage"
@@ -288,3 +295,60 @@ def _account(ctx: Ctx, held: HostUsage) -> None:
             system["FreePhysicalMemory"] = free_kb
             system["FreeVirtualMemory"] = free_kb
             ctx.save(system)
+
+
+def resize(ctx: Ctx, vm: Vm, megabytes: int) -> None:
+    """A running VM's static memory changes to `megabytes`: take or give back the difference."""
+    aux = ctx.aux(vm.cs)
+    vnodes = aux.get("numa") or []
+    if not vnodes:
+        return
+    held = usage(ctx)
+    current = sum(int(mb) for vnode in vnodes for mb in vnode["memory"].values())
+    delta = megabytes - current
+    last = vnodes[-1]["memory"]
+    if delta < 0:  # remote memory goes back first: what stays is local to its home node
+        home = str(vnodes[-1]["home"])
+        for node in sorted(last, key=lambda n: (n == home, -int(last[n]))):
+            give = min(int(last[node]), -delta)
+            last[node] = int(last[node]) - give
+            held.memory[int(node)] -= give
+            delta += give
+        vnodes[-1]["memory"] = {n: mb for n, mb in last.items() if mb > 0}
+    elif delta > 0:
+        free = held.free(ctx)
+        mine = {int(n) for vnode in vnodes for n in vnode["memory"]}
+        others = [] if not spanning_enabled(ctx) else [n for n in range(len(free))
+                                                       if n not in mine]
+        order = sorted(mine, key=lambda n: (-free[n], n)) + sorted(others,
+                                                                  key=lambda n: (-free[n], n))
+        if sum(free[n] for n in order) < delta:
+            where = "the host has" if spanning_enabled(ctx) else (
+                "NUMA spanning is disabled and the nodes it is on have")
+            raise Refused(
+                OUT_OF_MEMORY,
+                f"Not enough memory to grow {vm.describe()} from {current} MB to {megabytes} "
+                f"MB: it needs {delta} MB more and {where} {sum(free[n] for n in order)} MB "
+                f"free ({_describe(free)}).",
+                affected=[vm.cs], subject=f"'{vm.name}'")
+        for node in order:
+            take = min(free[node], delta)
+            if take > 0:
+                last[str(node)] = int(last.get(str(node), 0)) + take
+                held.memory[node] += take
+                delta -= take
+    by_node: dict[str, int] = {}
+    for vnode in vnodes:
+        for node, mb in vnode["memory"].items():
+            by_node[str(node)] = by_node.get(str(node), 0) + int(mb)
+    aux["numa"], aux["placement"] = vnodes, by_node
+    ctx.set_aux(vm.cs, aux)
+    _account(ctx, held)
+
+
+def _resized(ctx: Ctx, vm: Vm, memory: Instance, changed: set[str]) -> None:
+    if "virtualquantity" in changed and vm.state in (RUNNING, PAUSED):
+        resize(ctx, vm, int(memory["VirtualQuantity"]))
+
+
+after_modify(catalog.MEMORY, _resized)

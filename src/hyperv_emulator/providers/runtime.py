@@ -144,6 +144,7 @@ def enter_state(ctx: Ctx, vm: Vm, previous: int, target: int, *, reset: bool = F
     elapsed = _on_time(cs) if previous == RUNNING else int(cs.get("OnTimeInMilliseconds", 0) or 0)
     if target == RUNNING and previous in (OFF, SAVED):
         hostmemory.hold(ctx, vm)
+        serialports.started(ctx, vm)
         _assign_dynamic_macs(ctx, vm)
         cs["ProcessID"] = random.randrange(1000, 65000)
         _shutdown_component(ctx, vm, present=True)

@@ -7,8 +7,9 @@ its boot log (under `vms`, with an `epoch` and a `version` that grows at every c
 so a server never applies an older answer over a newer one).
 `hyperv_emulator.serial` serves real sockets from it.
 
-A VM boots when it starts from Off and when it is reset or rebooted (a restore from
-Saved or a resume continues the same boot). Each boot writes a deterministic log to
+A VM's pipes are created anew each time it starts from Off or Saved (its `run`); it
+boots when it starts from Off and when it is reset or rebooted (a restore from Saved
+or a resume continues the same boot). Each boot writes a deterministic log to
 COM 1: the VM's name, generation, firmware (BIOS or UEFI) and Secure Boot state with
 its template, then a login prompt.
 
@@ -23,8 +24,9 @@ from typing import Any
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.pipes import is_local, socket_name
 from hyperv_emulator.providers import catalog
+from hyperv_emulator.providers.after_modify import after_modify
 from hyperv_emulator.providers.base import Ctx, new_guid
-from hyperv_emulator.providers.devices import SerialPort, register_rules, settings_of_kind
+from hyperv_emulator.providers.devices import settings_of_kind
 from hyperv_emulator.providers.vms import PAUSED, RUNNING, Vm
 
 ENDPOINTS_KEY = "serial_endpoints"
@@ -55,6 +57,13 @@ def boot_log(vm: Vm, boot: int) -> str:
         f"{vm.name} login: ",
     ]
     return "\r\n".join(lines)
+
+
+def started(ctx: Ctx, vm: Vm) -> None:
+    """The VM's worker starts (from Off or Saved): its pipes are new ones."""
+    aux = ctx.aux(vm.cs)
+    aux["runs"] = int(aux.get("runs", 0)) + 1
+    ctx.set_aux(vm.cs, aux)
 
 
 def booted(ctx: Ctx, vm: Vm) -> int:
@@ -104,6 +113,7 @@ def refresh(ctx: Ctx, vm: Vm, replaced: Instance | None = None) -> None:
                     taken[socket_name(pipe)] = vm.name  # one pipe, one port
             entry = {
                 "name": vm.name,
+                "run": int(ctx.aux(vm.cs).get("runs", 0)),
                 "boot": boot,
                 "log": ctx.aux(vm.cs).get("boot_log") or boot_log(vm, boot),
                 "paused": vm.state == PAUSED,
@@ -150,14 +160,10 @@ def forget_all(ctx: Ctx) -> None:
         _store(ctx, {})
 
 
-class LiveSerialPort(SerialPort):
-    """A port's pipe set, changed or cleared while the VM runs takes effect at once."""
-
-    def modify(self, ctx: Ctx, vm: Vm, kind: catalog.DeviceKind, old: Instance, new: Instance,
-               changed: set[str]) -> None:
-        super().modify(ctx, vm, kind, old, new, changed)
-        if "connection" in changed:
-            refresh(ctx, vm, replaced=new)
+def _pipe_changed(ctx: Ctx, vm: Vm, port: Instance, changed: set[str]) -> None:
+    """A pipe set, changed or cleared while the VM runs takes effect at once."""
+    if "connection" in changed:
+        refresh(ctx, vm, replaced=port)
 
 
-register_rules("serial_port", LiveSerialPort())
+after_modify(catalog.SERIAL_PORT, _pipe_changed)

@@ -272,3 +272,24 @@ def test_placement_never_takes_more_than_a_node_has(free: list[int], demand: lis
         for node, mb in placement.memory.items():
             taken[node] += mb
     assert all(t <= f for t, f in zip(taken, free, strict=True))
+
+
+def test_resizing_a_running_vm_takes_or_gives_back_host_memory(tmp_path: Path) -> None:
+    client = numa_host(tmp_path, 8 * GB, 8 * GB)
+    system = make_vm(client, "grow", 4 * GB)
+    client.ok(client.state(system, 2))
+    memory = client.devices(system, "Msvm_MemorySettingData")[0]
+    memory["VirtualQuantity"] = 10 * GB  # 4 GB more on its node, 2 GB from the other
+    client.ok(client.call("ModifyResourceSettings", ResourceSettings=[memory]))
+    assert free_per_node(client) == [0, 6 * GB]
+    summary = client.call("GetSummaryInformation", SettingData=[str(client.vssd(system).path)],
+                          RequestedInformation=[103])["SummaryInformation"][0]
+    assert summary["MemoryUsage"] == 10 * GB
+    memory["VirtualQuantity"] = 18 * GB
+    job = client.refused(client.call("ModifyResourceSettings", ResourceSettings=[memory]), 32778)
+    assert "it needs 8192 MB more and the host has 6144 MB free" in job["ErrorDescription"]
+    memory["VirtualQuantity"] = 3 * GB
+    client.ok(client.call("ModifyResourceSettings", ResourceSettings=[memory]))
+    assert free_per_node(client) == [5 * GB, 8 * GB]
+    client.ok(client.state(system, 3))
+    assert free_per_node(client) == [8 * GB, 8 * GB]
