@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -235,16 +232,17 @@ def test_a_vm_that_cannot_start_after_a_restart_stays_down(tmp_path: Path) -> No
         assert client.enabled_state(second) == SAVED
 
 
-def test_a_restart_boots_the_guests_again(short_dir_host: Host) -> None:
-    with short_dir_host.session() as session:
+def test_a_restart_boots_the_guests_again(short_dir: Path) -> None:
+    host = init_host(short_dir / "hv.db", "ws2022")
+    with host.session() as session:
         client = Client(session)
         system = client.define("guest", AutomaticShutdownAction=2, AutomaticStartupAction=4)
         port = client.devices(system, "Msvm_SerialPortSettingData")[0]
         port["Connection"] = [r"\\.\pipe\guest"]
         client.ok(client.call("ModifyResourceSettings", ResourceSettings=[port]))
         client.ok(client.state(system, 2))
-        short_dir_host.restart()
-        sock = serial.connect(short_dir_host, r"\\.\pipe\guest")
+        host.restart()
+        sock = serial.connect(host, r"\\.\pipe\guest")
         data = b""
         while b"login: " not in data:
             data += sock.recv(4096)
@@ -252,10 +250,3 @@ def test_a_restart_boots_the_guests_again(short_dir_host: Host) -> None:
         sock.close()
         assert session.get(system)["OnTimeInMilliseconds"] < 5000
 
-
-@pytest.fixture
-def short_dir_host() -> Iterator[Host]:
-    folder = Path(tempfile.mkdtemp(prefix="hv", dir="/tmp"))
-    yield init_host(folder / "hv.db", "ws2022")
-    serial.stop_serving()
-    shutil.rmtree(folder, ignore_errors=True)

@@ -3,11 +3,9 @@ them (this process, another one, a process that took over), read with plain sock
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -29,16 +27,6 @@ LOG_GEN2 = (b"Hyper-V emulated guest, boot 1\r\nVirtual machine: web1\r\nGenerat
 
 def serial_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("hyperv-emulator-serial")]
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A folder whose socket paths fit a socket address, so plain clients can connect."""
-    folder = Path(tempfile.mkdtemp(prefix="hv", dir="/tmp"))
-    yield folder
-    serial.stop_serving()
-    assert serial_threads() == []
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
