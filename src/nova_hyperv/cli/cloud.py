@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FAILURE
     print(cloud.instructions(), flush=True)
-    while not stop.wait(1):
+    while not stop.wait(0.2):
         pass
     print("Stopping ...", flush=True)
     cloud.stop()

@@ -17,22 +17,30 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nova_hyperv.cloud.settings import CloudSettings
 from nova_hyperv.cloud.statedir import StateDir
+
+if TYPE_CHECKING:
+    from hyperv_emulator.profiles import HostProfile
 
 ALIAS = "nova.virt.nova_hyperv_cloud"
 EMULATED_HOST_FILE = "hyperv-host.db"
 NODE_ID_FILE = "compute_id"
 
 
-def register_driver_alias(state: StateDir, windows_version: str) -> None:
-    """Let nova load `nova_hyperv_cloud.PersistentFakeDriver` (nova.virt only)."""
+def register_driver_alias(state: StateDir, profile: HostProfile) -> None:
+    """Let nova load `nova_hyperv_cloud.PersistentFakeDriver` (nova.virt only), sized
+    and versioned as a host of `profile`."""
     from nova_hyperv.cloud import fake_driver
 
     fake_driver.HOSTS_DIR = state.root / "hosts"
-    fake_driver.WINDOWS_VERSION = windows_version
+    fake_driver.WINDOWS_VERSION = profile.windows_version
+    driver = fake_driver.PersistentFakeDriver
+    driver.vcpus = profile.logical_processors
+    driver.memory_mb = profile.memory_mb
+    driver.local_gb = profile.local_disk_gb
     sys.modules.setdefault(ALIAS, fake_driver)
 
 
