@@ -51,8 +51,11 @@ def render_nova_conf(settings: CloudSettings, state: StateDir, ports: Mapping[st
             "resume_guests_state_on_host_boot": False,
             "instance_usage_audit": False,
             "heal_instance_info_cache_interval": -1,
-            "graceful_shutdown_timeout": 20,
-            "manager_shutdown_timeout": 10,
+            # Ctrl-C lets operations in flight finish: nova waits up to
+            # manager_shutdown_timeout minus the 10 s it keeps for the driver's
+            # cleanup_host.
+            "graceful_shutdown_timeout": 60,
+            "manager_shutdown_timeout": 40,
             "default_log_levels": ",".join((
                 "amqp=WARN", "oslo.messaging=WARN", "oslo_messaging=WARN",
                 "sqlalchemy=WARN", "stevedore=WARN", "keystoneauth=WARN",

@@ -248,18 +248,13 @@ class Cloud:
 
     # -- shutdown
     def stop(self) -> None:
-        """Stop serving, then stop nova's services (computes first); safe to call twice."""
-        # cheroot takes a fraction of a second per server to wind down: all at once.
-        began = time.monotonic()
-        stoppers = [threading.Thread(target=http.stop, name=f"stop-{http.name}")
-                    for http in self._http]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
-        if self._http:
-            LOG.info("stopped serving in %.1f s", time.monotonic() - began)
-        self._http.clear()
+        """Stop taking requests, let nova finish what it is doing, then stop the rest.
+
+        nova's API goes first (no new work); then the computes, scheduler and conductor
+        stop gracefully, finishing in-flight operations (which still need placement and
+        the image, network and volume services); then those stop. Safe to call twice.
+        """
+        self._stop_serving({"compute"})
         for service in reversed(self._nova_services):
             began = time.monotonic()
             try:
@@ -268,9 +263,23 @@ class Cloud:
                 LOG.exception("stopping %s failed", service)
             LOG.info("stopped %s in %.1f s", service, time.monotonic() - began)
         self._nova_services.clear()
+        self._stop_serving(set(SERVICES))
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def _stop_serving(self, names: set[str]) -> None:
+        # cheroot takes a fraction of a second per server to wind down: all at once.
+        chosen = [http for http in self._http if http.name in names]
+        stoppers = [threading.Thread(target=http.stop, name=f"stop-{http.name}")
+                    for http in chosen]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        self._http = [http for http in self._http if http not in chosen]
+        if chosen:
+            LOG.info("stopped serving %s", ", ".join(http.name for http in chosen))
 
 
 def _ok(response: requests.Response) -> requests.Response:

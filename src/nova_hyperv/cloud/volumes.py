@@ -113,6 +113,14 @@ class VolumeService:
             self.events([{"name": "volume-extended", "server_uuid": server, "tag": volume_id}
                          for server in servers])
 
+    def mark_detaching(self, who: Identity, volume_id: str, detaching: bool) -> None:
+        volume = self.visible(volume_id, who)
+        expected, new = ("in-use", "detaching") if detaching else ("detaching", "in-use")
+        if volume["status"] != expected:
+            raise HttpError(400, f"Invalid volume: Volume {volume_id} status must be "
+                                 f"{expected}, but it is {volume['status']}.")
+        self.store.update("volume", volume_id, lambda v: v.update(status=new))
+
     # Attachments (Cinder 3.44+).
     def attach(self, who: Identity, fields: dict[str, Any]) -> Doc:
         volume = self.visible(str(fields.get("volume_uuid")), who)
@@ -254,12 +262,16 @@ def build_app(service: VolumeService, authority: TokenAuthority) -> JsonApp:
         name, args = next(iter(body.items()))
         if name == "os-extend":
             service.extend(who, volume_id, (args or {}).get("new_size"))
+        elif name in ("os-begin_detaching", "os-roll_detaching"):
+            # nova marks a volume it is about to detach, and unmarks it if that fails.
+            service.mark_detaching(who, volume_id, name == "os-begin_detaching")
         elif name == "os-reset_status" and who.is_admin:
             status = (args or {}).get("status", "available")
             service.store.update("volume", volume_id, lambda v: v.update(status=status))
         else:
             raise bad_request(f"volume action {name!r} is not offered; offered: os-extend, "
-                              "os-reset_status (admin)")
+                              "os-begin_detaching, os-roll_detaching, os-reset_status "
+                              "(admin)")
         return Reply(202)
 
     def create_attachment(request: webob.Request, project_id: str) -> dict[str, Any]:
