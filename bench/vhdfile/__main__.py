@@ -154,80 +154,36 @@ def main() -> int:
         src_vhd = d / "src.vhd"
         vhdfile.convert(src, src_vhd, "vhd")
         out_vhd, out_vhdx = d / "out.vhd", d / "out.vhdx"
-        rows.append(
-            (
-                "convert VHDX -> VHD dynamic",
-                best(args.repeat, remove(out_vhd), lambda: vhdfile.convert(src, out_vhd, "vhd")),
-                best(
-                    args.repeat,
-                    remove(out_vhd),
-                    lambda: run(
-                        qemu_img,
-                        "convert",
-                        "-f",
-                        "vhdx",
-                        "-O",
-                        "vpc",
-                        "-o",
-                        "subformat=dynamic,force_size=on",
-                        str(src),
-                        str(out_vhd),
-                    ),
-                ),
-            )
-        )
-        rows.append(
-            (
-                "convert VHD -> VHDX dynamic",
-                best(
-                    args.repeat,
-                    remove(out_vhdx),
-                    lambda: vhdfile.convert(src_vhd, out_vhdx, "vhdx"),
-                ),
-                best(
-                    args.repeat,
-                    remove(out_vhdx),
-                    lambda: run(
-                        qemu_img,
-                        "convert",
-                        "-f",
-                        "vpc",
-                        "-O",
-                        "vhdx",
-                        "-o",
-                        "block_size=32M",
-                        str(src_vhd),
-                        str(out_vhdx),
-                    ),
-                ),
-            )
-        )
-        rows.append(
-            (
-                "convert VHDX -> VHDX fixed",
-                best(
-                    args.repeat,
-                    remove(out_vhdx),
-                    lambda: vhdfile.convert(src, out_vhdx, "vhdx", "fixed"),
-                ),
-                best(
-                    args.repeat,
-                    remove(out_vhdx),
-                    lambda: run(
-                        qemu_img,
-                        "convert",
-                        "-f",
-                        "vhdx",
-                        "-O",
-                        "vhdx",
-                        "-o",
-                        "subformat=fixed,block_size=32M,block_state_zero=off",
-                        str(src),
-                        str(out_vhdx),
-                    ),
-                ),
-            )
-        )
+        conversions = [
+            ("VHDX -> VHD dynamic", src, out_vhd, ("vhd",),
+             ("-f", "vhdx", "-O", "vpc", "-o", "subformat=dynamic,force_size=on")),
+            ("VHD -> VHDX dynamic", src_vhd, out_vhdx, ("vhdx",),
+             ("-f", "vpc", "-O", "vhdx", "-o", "block_size=32M")),
+            ("VHDX -> VHDX fixed", src, out_vhdx, ("vhdx", "fixed"),
+             ("-f", "vhdx", "-O", "vhdx", "-o",
+              "subformat=fixed,block_size=32M,block_state_zero=off")),
+        ]
+        # qemu-img convert never fsyncs its output; vhdfile.convert does by default
+        # (durable=True) before it publishes the file. Compare like with like: without
+        # fsync on both sides, then durable vhdfile against qemu-img followed by a sync
+        # of the output file.
+        for durable in (False, True):
+            for label, source, target, kind, qemu_args in conversions:
+                def ours(source=source, target=target, kind=kind, durable=durable) -> None:
+                    vhdfile.convert(source, target, *kind, durable=durable)
+
+                def theirs(source=source, target=target, qemu_args=qemu_args,
+                           durable=durable) -> None:
+                    run(qemu_img, "convert", *qemu_args, str(source), str(target))
+                    if durable:
+                        run("sync", "-d", str(target))
+
+                suffix = ", durable (fsync / + sync)" if durable else ""
+                rows.append((
+                    f"convert {label}{suffix}",
+                    best(args.repeat, remove(target), ours),
+                    best(args.repeat, remove(target), theirs),
+                ))
 
         nothing = lambda: None  # noqa: E731
         rows.append(

@@ -31,6 +31,7 @@ __all__ = [
     "VSwitch",
     "load_profile",
     "profile_from_mapping",
+    "profile_to_mapping",
 ]
 
 
@@ -276,12 +277,29 @@ def profile_from_mapping(data: Mapping[str, Any], source: str = "host file") -> 
             changes[key] = value
         elif key in _TABLE_KEYS:
             changes[key] = _parse_table(key, value, source)
+        elif key == "extra":
+            if not isinstance(value, dict):
+                raise ProfileError(f"{source}: extra must be a table")
+            changes[key] = dict(value)
         else:
-            allowed = ", ".join(sorted([*_SCALAR_KEYS, *_TABLE_KEYS, "preset"]))
+            allowed = ", ".join(sorted([*_SCALAR_KEYS, *_TABLE_KEYS, "preset", "extra"]))
             raise ProfileError(f"{source}: unknown key {key!r}; allowed keys: {allowed}")
     profile = base.replace(**changes)
     _validate(profile, source)
     return profile
+
+
+def profile_to_mapping(profile: HostProfile) -> dict[str, Any]:
+    """The profile as plain data that `profile_from_mapping` reads back unchanged.
+
+    This is how an emulated host's state file remembers the host it describes.
+    """
+    data = dataclasses.asdict(profile)
+    if data["preset"] is None:
+        data.pop("preset")
+    if not data["extra"]:
+        data.pop("extra")
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
 def _parse_table(key: str, value: Any, source: str) -> tuple[Any, ...]:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from hyperv_emulator.profiles import PRESETS, ProfileError, load_profile
+from hyperv_emulator.profiles import (
+    PRESETS,
+    HostDisk,
+    ProfileError,
+    load_profile,
+    profile_from_mapping,
+    profile_to_mapping,
+)
 
 
 def test_presets_have_real_windows_versions() -> None:
@@ -82,3 +90,12 @@ def test_bad_host_files_name_the_key(tmp_path: Path, text: str, message: str) ->
 def test_unknown_preset_or_missing_file() -> None:
     with pytest.raises(ProfileError, match="neither a preset"):
         load_profile("no-such-host")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_profile_round_trips_through_plain_data(name: str) -> None:
+    profile = PRESETS[name].replace(
+        disks=(HostDisk(3, 10 * 2**30, "SER3"),), extra={"note": "x"}
+    )
+    data = json.loads(json.dumps(profile_to_mapping(profile)))
+    assert profile_from_mapping(data) == profile

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vhd_helpers import MiB, apply, make_disk, pattern_writes
+from tests.unit.vhdfile.vhd_helpers import MiB, apply, make_disk, pattern_writes
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vhd_helpers import MiB
+from tests.unit.vhdfile.vhd_helpers import MiB
 
 import vhdfile
 from vhdfile.partitions import sniff_boot

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from vhd_helpers import KINDS, MiB
+from tests.unit.vhdfile.vhd_helpers import KINDS, MiB
 
 import vhdfile
 from vhdfile import DiskFormat, DiskType

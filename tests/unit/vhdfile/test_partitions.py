@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vhd_helpers import MiB
+from tests.unit.vhdfile.vhd_helpers import MiB
 
 import vhdfile
 from vhdfile import Boot, sniff_boot

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vhd_helpers import KINDS, MiB, apply, pattern_writes
+from tests.unit.vhdfile.vhd_helpers import KINDS, MiB, apply, pattern_writes
 
 import vhdfile
 from vhdfile import DiskFormat, DiskType

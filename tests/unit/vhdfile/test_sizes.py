@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from vhd_helpers import MiB
+from tests.unit.vhdfile.vhd_helpers import MiB
 
 import vhdfile
 from vhdfile import largest_virtual_size, max_file_size, minimum_flavor_root_gb

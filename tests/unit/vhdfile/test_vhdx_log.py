@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from vhd_helpers import MiB
+from tests.unit.vhdfile.vhd_helpers import MiB
 
 import vhdfile
 from vhdfile import _vhdx_log, vhdx

@@ -1,0 +1,193 @@
+"""What is on an emulated host, as plain data: the host, then each VM and its devices.
+
+Read through the ordinary CIM API (a handful of class-wide queries, whatever the VM
+count), so it shows exactly what a client would see. `nova-hyperv host show` prints it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Any
+
+from hyperv_emulator.instances import Instance
+from hyperv_emulator.providers import catalog
+from hyperv_emulator.providers.vms import STATE_NAMES, guid_of_setting
+from hyperv_emulator.session import Session
+from hyperv_emulator.store import path_text_key
+
+REALIZED = "Microsoft:Hyper-V:System:Realized"
+_TEMPLATE_NAMES = {guid: name for name, (guid, _) in catalog.SECURE_BOOT_TEMPLATES.items()}
+
+
+def describe(session: Session) -> dict[str, Any]:
+    return {"host": _host(session), "vms": _vms(session)}
+
+
+def _host(session: Session) -> dict[str, Any]:
+    host = session.host
+    profile = host.profile
+    system = session.query("SELECT * FROM Win32_OperatingSystem", "root/cimv2")
+    nodes = session.query("SELECT * FROM Msvm_NumaNode")
+    return {
+        "hostname": host.hostname,
+        "windows_version": profile.windows_version,
+        "caption": profile.caption,
+        "preset": profile.preset,
+        "default_vm_version": profile.default_vm_version,
+        "logical_processors": profile.logical_processors,
+        "memory_mb": profile.memory_mb,
+        "free_memory_mb": (system[0]["FreePhysicalMemory"] // 1024) if system else None,
+        "numa_nodes": [
+            {"id": n["NodeID"].rsplit("\\", 1)[-1],
+             "logical_processors": n["NumberOfLogicalProcessors"],
+             "memory_mb": profile.numa_nodes[i].memory_mb if i < len(profile.numa_nodes)
+             else None,
+             "free_memory_mb": n["CurrentlyConsumableMemoryBlocks"]}
+            for i, n in enumerate(nodes)
+        ],
+        "vswitches": [s["ElementName"] for s in
+                      session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")],
+        "disks": [{"number": d["DriveNumber"], "size_bytes": d["MaxMediaSize"]} for d in
+                  session.query("SELECT * FROM Msvm_DiskDrive WHERE SystemName = "
+                                f"'{host.hostname}'")],
+        "settings": dataclasses.asdict(host.settings),
+    }
+
+
+def _by_vm(instances: list[Instance]) -> dict[str, list[Instance]]:
+    grouped: dict[str, list[Instance]] = defaultdict(list)
+    for instance in instances:
+        guid = guid_of_setting(instance.get("InstanceID"))
+        if guid is not None:
+            grouped[guid].append(instance)
+    return grouped
+
+
+def _vms(session: Session) -> list[dict[str, Any]]:
+    systems = {s["Name"].upper(): s for s in session.query(
+        "SELECT * FROM Msvm_ComputerSystem WHERE Caption = 'Virtual Machine'")}
+    settings = _by_vm(session.query("SELECT * FROM CIM_ResourceAllocationSettingData WHERE "
+                                    "InstanceID LIKE 'Microsoft:%'"))
+    security = _by_vm(session.query("SELECT * FROM Msvm_SecuritySettingData")
+                      if session.host.registry.get("Msvm_SecuritySettingData") else [])
+    switches = {path_text_key(str(s.path)): s["ElementName"] for s in
+                session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")}
+    described = []
+    for vssd in session.query("SELECT * FROM Msvm_VirtualSystemSettingData WHERE "
+                              f"VirtualSystemType = '{REALIZED}'"):
+        guid = guid_of_setting(vssd["InstanceID"])
+        if guid is None or guid not in systems:
+            continue
+        described.append(_vm(systems[guid], vssd, settings.get(guid, []),
+                             security.get(guid, []), switches))
+    return described
+
+
+def _first(devices: list[Instance], kind: catalog.DeviceKind) -> Instance | None:
+    return next((d for d in devices if catalog.kind_of(d) is kind), None)
+
+
+def _vm(cs: Instance, vssd: Instance, devices: list[Instance], security: list[Instance],
+        switches: dict[str | None, str]) -> dict[str, Any]:
+    generation = 2 if vssd.get("VirtualSystemSubType", "").endswith(":2") else 1
+    state = cs.get("EnabledState")
+    processor = _first(devices, catalog.PROCESSOR)
+    memory = _first(devices, catalog.MEMORY)
+    raw = vssd.raw
+    template = str(raw.get("secureboottemplateid") or "").upper()
+    firmware: dict[str, Any] = {"type": "UEFI" if generation == 2 else "BIOS"}
+    if generation == 2:
+        firmware.update(secure_boot=bool(raw.get("securebootenabled")),
+                        secure_boot_template=_TEMPLATE_NAMES.get(template, template or None),
+                        boot_order=[str(p) for p in raw.get("bootsourceorder") or ()])
+    else:
+        names = {0: "floppy", 1: "cd", 2: "ide", 3: "network"}
+        firmware["boot_order"] = [names.get(b, str(b)) for b in raw.get("bootorder") or ()]
+    by_key = {path_text_key(str(d.path)): d for d in devices}
+    return {
+        "name": cs.get("ElementName"),
+        "id": cs.get("Name"),
+        "generation": generation,
+        "version": vssd.get("Version"),
+        "state": STATE_NAMES.get(state, str(state)),
+        "notes": list(vssd.get("Notes") or ()),
+        "firmware": firmware,
+        "memory": None if memory is None else {
+            "startup_mb": memory.get("VirtualQuantity"),
+            "dynamic": bool(memory.get("DynamicMemoryEnabled")),
+            "minimum_mb": memory.get("Reservation"),
+            "maximum_mb": memory.get("Limit"),
+            "max_per_numa_node_mb": memory.get("MaxMemoryBlocksPerNumaNode"),
+        },
+        "processors": None if processor is None else {
+            "count": processor.get("VirtualQuantity"),
+            "max_per_numa_node": processor.get("MaxProcessorsPerNumaNode"),
+            "nested_virtualization": bool(processor.raw.get("exposevirtualizationextensions")),
+        },
+        "numa": {"virtual_numa": bool(vssd.get("VirtualNumaEnabled"))},
+        "storage": _storage(devices, by_key),
+        "nics": _nics(devices, by_key, switches),
+        "serial_ports": [
+            {"name": d.get("ElementName"), "pipe": (d.get("Connection") or ("",))[0] or None}
+            for d in devices if catalog.kind_of(d) is catalog.SERIAL_PORT
+        ],
+        "security": None if not security else {
+            "tpm": bool(security[0].get("TpmEnabled")),
+            "shielded": bool(security[0].get("ShieldingRequested")),
+            "encrypted_state": bool(security[0].get("EncryptStateAndVmMigrationTraffic")),
+        },
+    }
+
+
+def _storage(devices: list[Instance], by_key: dict[str | None, Instance]) -> list[dict[str, Any]]:
+    controllers = [d for d in devices if catalog.kind_of(d) in
+                   (catalog.IDE_CONTROLLER, catalog.SCSI_CONTROLLER)]
+    result = []
+    scsi_index = 0
+    for controller in controllers:
+        kind = catalog.kind_of(controller)
+        if kind is catalog.SCSI_CONTROLLER:
+            label = f"SCSI {scsi_index}"
+            scsi_index += 1
+        else:
+            label = f"IDE {controller.get('Address')}"
+        drives = []
+        key = path_text_key(str(controller.path))
+        for drive in devices:
+            if drive.get("Parent") and path_text_key(drive["Parent"]) == key:
+                media = [m for m in devices if m.get("Parent")
+                         and by_key.get(path_text_key(m["Parent"])) is drive]
+                drive_kind = catalog.kind_of(drive)
+                path = None
+                if media:
+                    path = (media[0].get("HostResource") or (None,))[0]
+                elif drive_kind is catalog.PHYSICAL_DISK:
+                    path = (drive.get("HostResource") or (None,))[0]
+                drives.append({
+                    "slot": int(drive.get("AddressOnParent", 0)),
+                    "type": drive_kind.element_name if drive_kind else drive.class_name,
+                    "path": path,
+                    "iops_limit": media[0].raw.get("iopslimit") if media else None,
+                })
+        result.append({"controller": label, "drives": sorted(drives, key=lambda d: d["slot"])})
+    return result
+
+
+def _nics(devices: list[Instance], by_key: dict[str | None, Instance],
+          switches: dict[str | None, str]) -> list[dict[str, Any]]:
+    connections = {}
+    for connection in devices:
+        if catalog.kind_of(connection) is catalog.ETHERNET_CONNECTION and connection.get("Parent"):
+            connections[path_text_key(connection["Parent"])] = connection
+    result = []
+    for nic in devices:
+        if catalog.kind_of(nic) not in (catalog.SYNTHETIC_NIC, catalog.EMULATED_NIC):
+            continue
+        connection = connections.get(path_text_key(str(nic.path)))
+        switch = None
+        if connection is not None and connection.get("HostResource"):
+            switch = switches.get(path_text_key(connection["HostResource"][0]))
+        result.append({"name": nic.get("ElementName"), "mac": nic.get("Address"),
+                       "static_mac": bool(nic.get("StaticMacAddress")), "switch": switch})
+    return result
