@@ -140,6 +140,11 @@ def test_openstackclient_drives_the_cloud_and_state_survives_a_restart(tmp_path:
 
     with cloud(state, "--hosts", "2") as first:
         assert "hyperv-host-1, hyperv-host-2" in first.output
+        # The printed curl example, as printed.
+        example = first.output[first.output.index("  TOKEN="):].split("\n\n")[0]
+        done = subprocess.run(["bash", "-c", f"set -e\n{example}"], capture_output=True,
+                              text=True, timeout=60)
+        assert json.loads(done.stdout) == {"servers": []}, done.stderr
         flavors, nested, images, hypervisors = first.batch(
             "flavor list", "flavor show hv.nested", "image list", "hypervisor list")
         assert {f.name for f in samples.FLAVORS} <= _names(flavors)

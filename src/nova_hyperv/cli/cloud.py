@@ -80,7 +80,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"nova-hyperv cloud: {error}", file=sys.stderr)
         return EXIT_REJECTED
     except Exception as error:
-        print(f"nova-hyperv cloud: start failed: {error}\n(details in {cloud.state.log})",
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        print(f"nova-hyperv cloud: start failed: {reason}\n(details in {cloud.state.log})",
               file=sys.stderr)
         return EXIT_FAILURE
     print(cloud.instructions(), flush=True)

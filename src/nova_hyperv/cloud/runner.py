@@ -95,6 +95,7 @@ class Cloud:
                 self._seed()
                 (state.root / SEEDED_MARKER).write_text("samples loaded\n")
         except BaseException:
+            LOG.exception("the cloud could not start; stopping what did")
             self.stop()
             raise
         self.ready_seconds = time.monotonic() - began
