@@ -81,9 +81,7 @@ def build_app(authority: TokenAuthority, ports: Mapping[str, int]) -> JsonApp:
                     user_is_id="id" in user and "name" not in user, project=wanted)
             elif "token" in methods:
                 held = authority.validate(auth["identity"].get("token", {}).get("id", ""))
-                account = authority.authenticate(
-                    held.user_id, _password_of(authority, held), user_is_id=True,
-                    project=wanted)
+                account = authority.rescope(held, wanted)
             else:
                 raise bad_request(f"auth methods {methods}: this cloud accepts 'password' "
                                   "and 'token'")
@@ -130,11 +128,6 @@ def build_app(authority: TokenAuthority, ports: Mapping[str, int]) -> JsonApp:
     app.route("GET", "/v3/projects", list_projects)
     app.route("GET", "/v3/projects/{project_id}", show_project)
     return app
-
-
-def _password_of(authority: TokenAuthority, identity: Identity) -> str:
-    # Re-scoping a valid token: the account is already proven.
-    return authority.account(identity.user_name).password
 
 
 def _iso(timestamp: float) -> str:

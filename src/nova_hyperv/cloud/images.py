@@ -74,6 +74,9 @@ def _base_schema() -> dict[str, Any]:
     }
 
 
+_BASE_ATTRIBUTES = frozenset(_base_schema()["properties"])
+
+
 class ImageService:
     def __init__(self, store: DocStore, data_dir: Path) -> None:
         self.store = store
@@ -332,7 +335,7 @@ def _check(image: Doc) -> None:
             raise bad_request(f"{key}={value!r} is not allowed; allowed: "
                               f"{', '.join(allowed)}")
     for key, value in image.items():
-        if key not in _base_schema()["properties"] and not isinstance(value, str):
+        if key not in _BASE_ATTRIBUTES and not isinstance(value, str):
             raise bad_request(f"property {key}={value!r}: custom image properties are "
                               "strings")
 

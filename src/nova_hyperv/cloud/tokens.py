@@ -65,12 +65,14 @@ class TokenAuthority:
         account = (self._by_id if user_is_id else self._accounts).get(user)
         if account is None or not hmac.compare_digest(account.password, password):
             raise AuthError("The request you have made requires authentication.")
-        if project is not None and project not in (account.project_id, account.project_name):
-            raise AuthError(
-                f"user {account.name} has no role on project {project}; its project is "
-                f"{account.project_name}"
-            )
-        return account
+        return _in_project(account, project)
+
+    def rescope(self, identity: Identity, project: str | None = None) -> Account:
+        """The account behind a valid token, for a new token (a re-scope)."""
+        account = self._by_id.get(identity.user_id)
+        if account is None:
+            raise AuthError("token of a user this cloud does not have")
+        return _in_project(account, project)
 
     def issue(self, account: Account, lifetime: float = DEFAULT_LIFETIME) -> tuple[str, Identity]:
         identity = Identity(account.user_id, account.name, account.project_id,
@@ -103,3 +105,10 @@ class TokenAuthority:
 
     def _sign(self, body: str) -> str:
         return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def _in_project(account: Account, project: str | None) -> Account:
+    if project is not None and project not in (account.project_id, account.project_name):
+        raise AuthError(f"user {account.name} has no role on project {project}; its project "
+                        f"is {account.project_name}")
+    return account

@@ -67,3 +67,12 @@ def test_passwords_and_projects_are_checked(authority_at: TokenAuthority) -> Non
         authority_at.authenticate("nobody", demo.password)
     with pytest.raises(AuthError, match="no role on project admin; its project is demo"):
         authority_at.authenticate("demo", demo.password, project="admin")
+
+
+def test_a_token_is_rescoped_to_its_own_project_only(authority_at: TokenAuthority) -> None:
+    demo = authority_at.account("demo")
+    _, identity = authority_at.issue(demo)
+    assert authority_at.rescope(identity) == demo
+    assert authority_at.rescope(identity, demo.project_id) == demo
+    with pytest.raises(AuthError, match="no role on project admin"):
+        authority_at.rescope(identity, "admin")
