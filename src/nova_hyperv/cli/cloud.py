@@ -72,8 +72,14 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Starting nova-hyperv cloud in {cloud.state.root} "
           f"(log: {cloud.state.log}) ...", flush=True)
     stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        # The first Ctrl-C stops in order; a second one ends the process at once.
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     try:
         cloud.start()
     except (PortInUseError, StateDirError) as error:
@@ -87,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     print(cloud.instructions(), flush=True)
     while not stop.wait(0.2):
         pass
-    print("Stopping ...", flush=True)
+    print("Stopping (Ctrl-C again to end at once) ...", flush=True)
     cloud.stop()
     print("Stopped; the state is kept in", cloud.state.root, flush=True)
     return 0
