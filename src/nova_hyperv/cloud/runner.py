@@ -91,9 +91,11 @@ class Cloud:
             self._start_our_services()
             self._write_config()
             self._start_nova()
+            LOG.info("nova is up %.1f s after the start", time.monotonic() - began)
             if not (state.root / SEEDED_MARKER).exists():
                 self._seed()
                 (state.root / SEEDED_MARKER).write_text("samples loaded\n")
+                LOG.info("samples loaded %.1f s after the start", time.monotonic() - began)
         except BaseException:
             LOG.exception("the cloud could not start; stopping what did")
             self.stop()
