@@ -132,3 +132,18 @@ def test_version_document_for_cinderclient(call: Call) -> None:
     root = call("GET", "/")
     assert root.status == 300
     assert root.json["versions"][0]["version"] == volumes.MAX_VERSION
+
+
+def test_rename_and_admin_status_reset(call: Call, demo_token: str, admin_token: str,
+                                       demo: str, service: volumes.VolumeService) -> None:
+    volume = _create(call, demo_token, demo)
+    base = f"/v3/{demo}/volumes/{volume['id']}"
+    renamed = call("PUT", base, demo_token, {"volume": {"name": "logs", "size": 99}})
+    assert (renamed.json["volume"]["name"], renamed.json["volume"]["size"]) == ("logs", 1)
+    refused = call("POST", f"{base}/action", demo_token, {"os-reset_status": {
+        "status": "error"}})
+    assert refused.status == 400 and "os-reset_status (admin)" in refused.json["error"][
+        "message"]
+    assert call("POST", f"{base}/action", admin_token, {"os-reset_status": {
+        "status": "error"}}).status == 202
+    assert service.store.get("volume", volume["id"])["status"] == "error"
