@@ -71,6 +71,7 @@ def test_remotefx_on_2016(emulate: Callable[[HostProfile], Host], generation: in
 def test_remotefx_on_2012r2_generation1(emulate: Callable[[HostProfile], Host]) -> None:
     vmutils, hostutils = oswin_utils(emulate, PRESETS["ws2012r2"])
     assert type(vmutils).__name__ == "VMUtils6_3"
+    assert [g["name"] for g in hostutils.get_remotefx_gpu_info()] == ["NVIDIA GRID K2"]
     assert vmutils.vm_gen_supports_remotefx(2) is False
     vmutils.create_vm("inst-1", False, 1, "C:\\i")
     vmutils.enable_remotefx_video_adapter("inst-1", 3, constants.REMOTEFX_MAX_RES_1600x1200)
