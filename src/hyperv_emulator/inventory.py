@@ -1,7 +1,8 @@
 """What is on an emulated host, as plain data: the host, then each VM and its devices.
 
 Read through the ordinary CIM API (a handful of class-wide queries, whatever the VM
-count), so it shows exactly what a client would see. `nova-hyperv host show` prints it.
+count, plus one GetKeyProtector call per VM on 2016 and later, since a key protector is
+not a property), so it shows exactly what a client would see. `nova-hyperv host show` prints it.
 """
 
 from __future__ import annotations

@@ -255,8 +255,10 @@ def _stop_action_stays_turn_off(ctx: Ctx, service: Instance | None, args: Args) 
 
 @guards.guard("Msvm_ComputerSystem", "RequestStateChange")
 def _no_save_with_devices(ctx: Ctx, system: Instance | None, args: Args) -> None:
-    vm = load_vm(ctx, str(system.get("Name", ""))) if system is not None else None
-    if vm is None or args.get("RequestedState") != 6 or vm.state not in (RUNNING, PAUSED):
+    if system is None or args.get("RequestedState") != 6:
+        return
+    vm = load_vm(ctx, str(system.get("Name", "")))
+    if vm is None or vm.state not in (RUNNING, PAUSED):
         return
     if assigned_devices(ctx, vm):
         raise Refused(INVALID_STATE, f"{vm.describe()} cannot be saved: it has an assigned PCI "

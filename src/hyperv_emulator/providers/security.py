@@ -239,11 +239,13 @@ def _firmware_with_vtpm(ctx: Ctx, service: Instance | None, args: Args) -> None:
 @guards.guard("Msvm_ComputerSystem", "RequestStateChange")
 def _shielded_vms_start_on_guarded_hosts(ctx: Ctx, system: Instance | None,
                                          args: Args) -> None:
-    vm = load_vm(ctx, str(system.get("Name", ""))) if system is not None else None
-    if vm is None or args.get("RequestedState") != 2 or vm.state not in (OFF, SAVED):
+    if system is None or args.get("RequestedState") != 2 or ctx.profile.guarded:
+        return
+    vm = load_vm(ctx, str(system.get("Name", "")))
+    if vm is None or vm.state not in (OFF, SAVED):
         return
     setting = security_setting(ctx, vm)
-    if setting is not None and setting.get("ShieldingRequested") and not ctx.profile.guarded:
+    if setting is not None and setting.get("ShieldingRequested"):
         raise Refused(FAILED, f"{vm.describe()} could not start: it is shielded, and this host "
                               "is not a guarded host (its Host Guardian Service attestation "
                               "has not passed), so the key protector cannot be unwrapped",
