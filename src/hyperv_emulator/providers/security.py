@@ -192,7 +192,8 @@ def modify_security_settings(ctx: Ctx, service: Instance | None, args: Args) -> 
 
 
 def _check_combination(vm: Vm, setting: Instance) -> None:
-    if setting.get("TpmEnabled"):
+    flags = setting.raw  # by lower-case name: KsdEnabled is not a property before 14393
+    if flags.get("tpmenabled"):
         if vm.generation != 2:
             raise refuse(vm, "TpmEnabled: a virtual TPM needs a generation 2 virtual machine "
                              "(generation 1 virtual machines use a key storage drive, "
@@ -200,10 +201,10 @@ def _check_combination(vm: Vm, setting: Instance) -> None:
         if not vm.vssd.get("SecureBootEnabled"):
             raise refuse(vm, "TpmEnabled: a virtual TPM needs Secure Boot on "
                              "(SecureBootEnabled of the virtual machine's settings)")
-    if setting.get("KsdEnabled") and vm.generation != 1:
+    if flags.get("ksdenabled") and vm.generation != 1:
         raise refuse(vm, "KsdEnabled: a key storage drive is for generation 1 virtual "
                          "machines; generation 2 virtual machines have a virtual TPM")
-    if setting.get("ShieldingRequested") and not setting.get("TpmEnabled"):
+    if flags.get("shieldingrequested") and not flags.get("tpmenabled"):
         raise refuse(vm, "ShieldingRequested: a shielded virtual machine needs its virtual TPM "
                          "(TpmEnabled)")
 

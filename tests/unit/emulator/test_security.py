@@ -215,3 +215,16 @@ def test_no_security_service_before_2016(tmp_path: Path) -> None:
     client = client_for(tmp_path, "ws2012r2")
     with pytest.raises(CimError):
         client.session.query("SELECT * FROM Msvm_SecurityService")
+
+
+def test_a_10586_host_has_the_vtpm_but_no_key_storage_drive(tmp_path: Path) -> None:
+    profile = PRESETS["ws2016"].replace(windows_version="10.0.10586", hostname="TH2",
+                                        default_vm_version="7.0",
+                                        supported_vm_versions=("5.0", "6.2", "7.0"))
+    client = client_for(tmp_path, profile)
+    security = Security(client)
+    system = client.define()
+    security.vtpm(system)
+    assert security.setting(system)["TpmEnabled"] is True
+    with pytest.raises(CimError, match="KsdEnabled"):
+        security.setting(system)["KsdEnabled"] = True
