@@ -115,6 +115,10 @@ def test_no_remotefx_from_2019_on(tmp_path: Path, preset: str) -> None:
     assert "not available on Windows Server 2019 and later" in job["ErrorDescription"]
     gpu = client.session.query("SELECT * FROM Msvm_Physical3dGraphicsProcessor")[0]
     assert gpu["EnabledForVirtualization"] is False
+    service = client.session.query("SELECT * FROM Msvm_Synthetic3DService")[0]
+    job = client.refused(client.session.invoke(service.path, "EnableGPUForVirtualization",
+                                               PhysicalGPU=gpu), 32770)
+    assert "not available" in job["ErrorDescription"]
 
 
 def test_a_host_without_a_remotefx_gpu(tmp_path: Path) -> None:
