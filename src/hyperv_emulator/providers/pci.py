@@ -50,11 +50,12 @@ DEVICE = "Msvm_PciExpress"
 PNP = "Win32_PnPEntity"
 TURN_OFF = 2
 _FUNCTION = re.compile(r"PCI\(([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})\)$")
-# Device property keys (devpkey.h): the location and address of a device.
+# Device property keys (devpkey.h) with their DEVPROP_TYPE and the WMI class of that type.
 _LOCATION_GUID = "{a45c254e-df1c-4efd-8020-67d146a850e0}"
 DEVPKEY = {
     "DEVPKEY_Device_LocationInfo": (f"{_LOCATION_GUID} 15", 18, "Win32_PnPDevicePropertyString"),
-    "DEVPKEY_Device_Address": (f"{_LOCATION_GUID} 30", 7, "Win32_PnPDevicePropertyUint32"),
+    # DEVPROP_TYPE_INT32, as the DEVPKEY_Device_Address page documents it.
+    "DEVPKEY_Device_Address": (f"{_LOCATION_GUID} 30", 6, "Win32_PnPDevicePropertySint32"),
     "DEVPKEY_Device_LocationPaths": (f"{_LOCATION_GUID} 37", 8210,
                                      "Win32_PnPDevicePropertyStringArray"),
     "DEVPKEY_Device_InstanceId": ("{78c34fc8-104a-4aca-9ea4-524d52996e57} 256", 18,
