@@ -23,13 +23,6 @@ from hyperv_emulator.providers.vms import Vm
 NESTED_MIN_VERSION = (8, 0)
 
 
-def version_tuple(text: str | None) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in str(text or "0").split("."))
-    except ValueError:
-        return (0,)
-
-
 def nested_on(ctx: Ctx, vm: Vm) -> bool:
     found = settings_of_kind(ctx, vm, catalog.PROCESSOR)
     return bool(found and found[0].raw.get("exposevirtualizationextensions"))
@@ -42,11 +35,10 @@ class Processor(devices.Processor):
         if "exposevirtualizationextensions" not in changed or not new.get(
                 "ExposeVirtualizationExtensions"):
             return
-        version = vm.vssd.get("Version")
-        if version_tuple(version) < NESTED_MIN_VERSION:
+        if vm.version < NESTED_MIN_VERSION:
             raise refuse(vm, f"ExposeVirtualizationExtensions: nested virtualization needs "
                              f"configuration version 8.0 or later; {vm.describe()} is "
-                             f"version {version} (upgrade it first)")
+                             f"version {vm.vssd.get('Version')} (upgrade it first)")
         memory = settings_of_kind(ctx, vm, catalog.MEMORY)
         if memory and memory[0].get("DynamicMemoryEnabled"):
             raise refuse(vm, "ExposeVirtualizationExtensions: nested virtualization needs "

@@ -56,6 +56,7 @@ NO_KEY_PROTECTOR = (0, 0, 0, 0)
 NEED_KEY_PROTECTOR = ("TpmEnabled", "KsdEnabled", "ShieldingRequested",
                       "DataProtectionRequested", "EncryptStateAndVmMigrationTraffic")
 _NOT_FLAGS = frozenset({"instanceid", "caption", "description"})
+VTPM_MIN_VERSION = (7, 0)
 TPM_LOCKED_TEMPLATE = ("Cannot modify the secure boot template ID property after the "
                        "virtual TPM is initialized.")
 
@@ -198,6 +199,9 @@ def _check_combination(vm: Vm, setting: Instance) -> None:
             raise refuse(vm, "TpmEnabled: a virtual TPM needs a generation 2 virtual machine "
                              "(generation 1 virtual machines use a key storage drive, "
                              "KsdEnabled)")
+        if vm.version < VTPM_MIN_VERSION:
+            raise refuse(vm, f"TpmEnabled: a virtual TPM needs configuration version 7.0 or "
+                             f"later; {vm.describe()} is version {vm.vssd.get('Version')}")
         if not vm.vssd.get("SecureBootEnabled"):
             raise refuse(vm, "TpmEnabled: a virtual TPM needs Secure Boot on "
                              "(SecureBootEnabled of the virtual machine's settings)")

@@ -109,6 +109,17 @@ def test_the_vtpm_needs_generation_2_with_secure_boot(client: Client, security: 
     assert client.vssd(gen2)["SecureBootEnabled"] is True
 
 
+def test_the_vtpm_needs_configuration_version_7(tmp_path: Path) -> None:
+    client = client_for(tmp_path, "ws2016")
+    security = Security(client)
+    old = client.define("old", Version="6.2")
+    security.protect(old)
+    assert "configuration version 7.0" in client.refused(security.modify(old, TpmEnabled=True),
+                                                          32773)["ErrorDescription"]
+    current = client.define("current", Version="7.0")
+    security.vtpm(current)
+
+
 def test_shielding_needs_the_vtpm(client: Client, security: Security) -> None:
     system = client.define()
     security.protect(system)
