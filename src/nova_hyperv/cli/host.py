@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--latency-ms", type=float, metavar="MS",
                    help="latency added to every round trip (new sessions)")
     p.add_argument("--unique-vm-names", choices=["yes", "no"],
-                   help="refuse a second VM with the same name (default yes)")
+                   help="refuse a second VM with the same name (default no, as on a real host)")
     p.set_defaults(handler=_guard(_settings))
 
 
