@@ -95,4 +95,6 @@ def _refusal(fault: dict[str, Any], cls: ResolvedClass, method: Method,
     )
 
 
-base.CALL_HOOKS.append(inject)
+# First of the call hooks: a call another hook refuses (a guard) still counts.
+if inject not in base.CALL_HOOKS:
+    base.CALL_HOOKS.insert(0, inject)

@@ -31,6 +31,7 @@ node.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -351,4 +352,6 @@ def _resized(ctx: Ctx, vm: Vm, memory: Instance, changed: set[str]) -> None:
         resize(ctx, vm, int(memory["VirtualQuantity"]))
 
 
+# After the memory rules are final (nesting refines them), follow them.
+importlib.import_module("hyperv_emulator.providers.nesting")
 after_modify(catalog.MEMORY, _resized)
