@@ -3,7 +3,7 @@
 A COM port of an emulated VM connected to the named pipe `\\\\.\\pipe\\NAME` (or
 `\\\\<this host>\\pipe\\NAME`) is served, while the VM runs, as the Unix socket
 `<state file>.pipes/<file name>`. Windows pipe names are case-insensitive, so the file
-name is NAME in lower case, with every byte outside `[a-z0-9_-]` and a leading `.`
+name is NAME in lower case, with every byte outside `[a-z0-9._-]` and a leading `.`
 written as `%XX` (its UTF-8 bytes), so that any pipe name is one safe file name and
 two spellings of one pipe are one file. A pipe on another server
 (`\\\\OTHER\\pipe\\NAME`) has no local endpoint.

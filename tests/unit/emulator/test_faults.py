@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -87,7 +89,10 @@ def test_job_methods_count_only_when_a_fault_names_the_job_class(client: Client,
 
 def test_faults_set_from_one_process_are_met_in_another(tmp_path: Path) -> None:
     state = tmp_path / "hv.db"
-    init_host(state, "ws2022").faults.add("DefineSystem", code=32769)
+    init_host(state, "ws2022")
+    command = [str(Path(sys.executable).parent / "nova-hyperv"), "host", "fault", "add",
+               str(state), "--method", "DefineSystem", "--code", "32769"]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
     with open_host(state).session() as session:  # as nova-compute would
         assert define_result(Client(session), "vm") == 32769
 

@@ -348,3 +348,20 @@ def test_host_show_lists_each_running_vms_endpoints(client: Client, host: Host) 
     ]
     client.ok(client.state(system, 3))
     assert describe(client.session)["vms"][0]["serial_endpoints"] == []
+
+
+def test_a_restart_by_the_cli_in_another_process_reboots_the_guest(client: Client,
+                                                                  host: Host) -> None:
+    system = web1(client, AutomaticShutdownAction=2, AutomaticStartupAction=4)
+    client.ok(client.state(system, 2))
+    log = serial.connect(host, r"\\.\pipe\web1_log")
+    assert read_until(log, b"login: ").startswith(b"Hyper-V emulated guest, boot 1\r\n")
+    command = [str(Path(sys.executable).parent / "nova-hyperv"), "host", "restart",
+               str(host.path)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
+    assert "web1: Running -> Off -> Running" in done.stdout
+    assert log.recv(10) == b""  # the old pipe went with the old run (seen within a poll)
+    log.close()
+    again = serial.connect(host, r"\\.\pipe\web1_log")  # the command has exited: ours
+    assert read_until(again, b"login: ").startswith(b"Hyper-V emulated guest, boot 2\r\n")
+    again.close()
