@@ -26,6 +26,7 @@ from hyperv_emulator.schema.classes import all_definitions
 from hyperv_emulator.schema.model import Registry
 
 if TYPE_CHECKING:
+    from hyperv_emulator.hoststorage import HostStorage
     from hyperv_emulator.session import Session
 
 # Namespaces a Windows Server host has even where the emulator serves no class in them,
@@ -101,6 +102,13 @@ class Host:
                 spaces.add("root/mscluster")
             self._namespaces = frozenset(spaces)
         return self._namespaces
+
+    @property
+    def storage(self) -> HostStorage:
+        """The host's storage environment: SAN LUNs, FC ports, SMB shares, its files."""
+        from hyperv_emulator.hoststorage import HostStorage
+
+        return HostStorage(self)
 
     def session(self, *, latency_ms: float | None = None) -> Session:
         from hyperv_emulator.session import Session

@@ -4,8 +4,11 @@ registers every provider (see `base` for how a provider is written and found).""
 from hyperv_emulator import jobs  # noqa: F401  (Msvm_ConcreteJob's own methods)
 from hyperv_emulator.providers import (  # noqa: F401
     base,
+    image_service,
     lifecycle,
     resources,
     runtime,
+    storage,
     summary,
+    volumes,
 )
