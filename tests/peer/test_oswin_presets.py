@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 from os_win import constants
+from tests.unit.emulator.images import make_image
 
 from hyperv_emulator import init_host, oswin, wmi
 
 
 @pytest.fixture(params=["ws2012r2", "ws2016", "ws2019", "ws2025"])
 def preset(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    oswin.enable(init_host(tmp_path / "host.db", request.param))
+    host = init_host(tmp_path / "host.db", request.param)
+    make_image(host, "C:\\i\\root.vhdx")
+    oswin.enable(host)
     yield request.param
     oswin.disable()
     wmi.unbind()
