@@ -7,7 +7,9 @@ emulated host accepts both, so one state file serves os-win-style tests and the 
 - an absolute POSIX path is that local file;
 - `X:\\...` lives under `<state file>.files/drives/<x>/...` (the host's own drives);
 - `\\\\server\\share\\...` is the folder registered for that share
-  (`HostStorage.add_smb_share`); an unknown share is a missing file, as on Windows;
+  (`HostStorage.add_smb_share`); an unknown share is a missing file, as on Windows; a
+  drive letter mapped to a share (`MSFT_SmbMapping.Create` with a LocalPath) is that
+  share;
 - the `\\\\?\\` and `\\\\.\\` prefixes are unwrapped (`\\\\?\\UNC\\server\\share\\...` too);
 - anything else (a relative path, another device) is refused: Hyper-V wants fully
   qualified paths.
@@ -59,9 +61,12 @@ def is_windows_path(text: str) -> bool:
 class HostPaths:
     """Maps client paths to local paths for one host (its files root and its shares)."""
 
-    def __init__(self, root: Path, shares: Mapping[str, str] | None = None) -> None:
+    def __init__(self, root: Path, shares: Mapping[str, str] | None = None,
+                 drives: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.shares = {k.casefold(): v for k, v in (shares or {}).items()}
+        # drive letters mapped to shares (New-SmbMapping -LocalPath X:)
+        self.drives = {k.lower(): v for k, v in (drives or {}).items()}
 
     def local(self, text: str) -> Path:
         """The local path a client's path names (which may not exist)."""
@@ -78,8 +83,11 @@ class HostPaths:
                 raise PathError(f"{text!r} names a device, not a file", missing=False)
         drive = _DRIVE.match(path)
         if drive:
-            base = self.root / "drives" / drive.group(1).lower()
-            return _resolve(base, PureWindowsPath(path).parts[1:])
+            letter = drive.group(1).lower()
+            rest = PureWindowsPath(path).parts[1:]
+            if letter in self.drives:
+                return self.local("\\".join((self.drives[letter], *rest)))
+            return _resolve(self.root / "drives" / letter, rest)
         unc = _UNC.match(path)
         if unc:
             key = f"\\\\{unc.group(1)}\\{unc.group(2)}".casefold()

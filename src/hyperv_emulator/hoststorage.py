@@ -37,10 +37,10 @@ from typing import TYPE_CHECKING, Any
 
 import vhdfile
 from hyperv_emulator import store
-from hyperv_emulator.hostpaths import HostPaths, PathError, files_root, share_key
+from hyperv_emulator.hostpaths import PathError, files_root, share_key
 from hyperv_emulator.providers import catalog, volumes
 from hyperv_emulator.providers.base import Ctx, HostSettings
-from hyperv_emulator.providers.files import SMB_SHARES, parent_resolver
+from hyperv_emulator.providers.files import SMB_SHARES, host_paths, parent_resolver
 from hyperv_emulator.providers.vms import Vm, all_vms, load_vm
 from hyperv_emulator.schema.model import NS_STORAGE
 
@@ -125,8 +125,10 @@ class HostStorage:
 
     def local_path(self, path: str) -> Path:
         """The local file a host path (C:\\..., \\\\server\\share\\..., /...) names."""
+        with self._ctx(write=False) as ctx:
+            paths = host_paths(ctx)
         try:
-            return HostPaths(self.files_root, self.smb_shares()).local(path)
+            return paths.local(path)
         except PathError as exc:
             raise StorageError(str(exc)) from None
 
@@ -375,7 +377,6 @@ def _vm_by_name(ctx: Ctx, name: str) -> Vm:
 
 def _guest_view(ctx: Ctx, vm: Vm) -> list[GuestDisk]:
     from hyperv_emulator.providers.devices import vm_settings
-    from hyperv_emulator.providers.files import host_paths
 
     settings = vm_settings(ctx, vm)
     by_id = {str(s["InstanceID"]).lower(): s for s in settings}

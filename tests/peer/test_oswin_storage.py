@@ -136,3 +136,20 @@ def test_iscsi_initiator_utils_are_not_wmi() -> None:
     from os_win.utils.storage.initiator import iscsi_utils
 
     assert iscsi_utils.iscsidsc is None
+
+
+def test_smb_share_mapping(host: Host, tmp_path: Any) -> None:
+    from os_win import utilsfactory
+
+    smbutils = utilsfactory.get_smbutils()
+    share = "\\\\filer\\volumes"
+    assert smbutils.check_smb_mapping(share) is False
+    with pytest.raises(os_win_exceptions.SMBException, match="ERROR_BAD_NET_NAME"):
+        smbutils.mount_smb_share(share, username="nova", password="secret")
+    host.storage.add_smb_share(share, tmp_path / "volumes")
+    smbutils.mount_smb_share(share, username="nova", password="secret")
+    mappings = smbutils._smb_conn.Msft_SmbMapping(RemotePath=share)
+    assert [(m.RemotePath, m.UserName) for m in mappings] == [(share, "nova")]
+    # os-win then checks os.path.exists on the UNC path, which only Windows can answer
+    smbutils.unmount_smb_share(share)
+    assert smbutils._smb_conn.Msft_SmbMapping(RemotePath=share) == []

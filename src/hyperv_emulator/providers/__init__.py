@@ -8,6 +8,7 @@ from hyperv_emulator.providers import (  # noqa: F401
     lifecycle,
     resources,
     runtime,
+    smb,
     storage,
     summary,
     volumes,

@@ -30,6 +30,7 @@ from hyperv_emulator.providers.base import (
 from hyperv_emulator.providers.vms import OFF, SAVED, Vm, all_vms
 
 SMB_SHARES = "smb_shares"  # meta: {"\\\\server\\share": "/local/folder"}
+SMB_DRIVES = "smb_drives"  # meta: {"x": "\\\\server\\share"} (drive letters mapped to shares)
 VHD_EXTENSIONS = {".vhd": vhdfile.DiskFormat.VHD, ".vhdx": vhdfile.DiskFormat.VHDX,
                   ".avhd": vhdfile.DiskFormat.VHD, ".avhdx": vhdfile.DiskFormat.VHDX}
 ISO_SECTOR = 2048
@@ -45,7 +46,8 @@ def state_path(ctx: Ctx) -> Path:
 
 
 def host_paths(ctx: Ctx) -> HostPaths:
-    return HostPaths(files_root(state_path(ctx)), ctx.txn.meta(SMB_SHARES, {}))
+    return HostPaths(files_root(state_path(ctx)), ctx.txn.meta(SMB_SHARES, {}),
+                     ctx.txn.meta(SMB_DRIVES, {}))
 
 
 def local_path(ctx: Ctx, text: str | None, what: str, *, vm: Vm | None = None,

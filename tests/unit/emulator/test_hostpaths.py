@@ -45,3 +45,10 @@ def test_refused_paths(paths: HostPaths, text: str, missing: bool) -> None:
     with pytest.raises(PathError) as caught:
         paths.local(text)
     assert caught.value.missing is missing
+
+
+def test_a_drive_letter_mapped_to_a_share(tmp_path: Path) -> None:
+    paths = HostPaths(tmp_path / "f", {"\\\\filer\\vols": str(tmp_path / "export")},
+                      {"S": "\\\\filer\\vols"})
+    assert paths.local("s:\\a\\b.vhdx") == tmp_path / "export/a/b.vhdx"
+    assert paths.local("T:\\b.vhdx") == tmp_path / "f/drives/t/b.vhdx"

@@ -268,3 +268,27 @@ def test_a_reset_keeps_the_san_and_logs_out(client: Client, initiator: Initiator
     assert sorted(d.serial for d in host.storage.disks()) == ["SER-3", "f"]
     assert [x.lun for x in host.storage.luns()] == [0, 0]
     assert host.storage.iscsi_sessions() == []
+
+
+SMB = "\\\\.\\root\\Microsoft\\Windows\\SMB:MSFT_SmbMapping"
+
+
+def test_smb_mappings(client: Client, tmp_path: Path) -> None:
+    storage = _host(client).storage
+    session = client.session
+    with pytest.raises(CimError, match="ERROR_BAD_NET_NAME"):
+        session.invoke(SMB, "Create", RemotePath="\\\\filer\\vols")
+    storage.add_smb_share("\\\\filer\\vols", tmp_path / "export")
+    with pytest.raises(CimError, match="ERROR_ALREADY_ASSIGNED"):
+        session.invoke(SMB, "Create", RemotePath="\\\\filer\\vols", LocalPath="C:")
+    with pytest.raises(CimError, match="drive letter"):
+        session.invoke(SMB, "Create", RemotePath="\\\\filer\\vols", LocalPath="share")
+    mapping = session.invoke(SMB, "Create", RemotePath="\\\\filer\\vols", LocalPath="S:",
+                             UserName="nova")["CreatedMapping"]
+    assert (mapping["RemotePath"], mapping["Status"]) == ("\\\\filer\\vols", 0)
+    assert storage.local_path("S:\\v\\a.vhdx") == tmp_path / "export/v/a.vhdx"
+    make_image(_host(client), "S:\\vol-1.vhdx")
+    assert (tmp_path / "export/vol-1.vhdx").is_file()
+    stored = session.query("SELECT * FROM MSFT_SmbMapping", "root/Microsoft/Windows/SMB")
+    assert session.invoke(stored[0].path, "Remove", Force=True).return_value == 0
+    assert storage.local_path("S:\\vol-1.vhdx").parent.name == "s"  # the drive is local again
