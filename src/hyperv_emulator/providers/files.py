@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import vhdfile
 from hyperv_emulator.hostpaths import HostPaths, PathError, files_root
@@ -27,7 +26,7 @@ from hyperv_emulator.providers.base import (
     Ctx,
     Refused,
 )
-from hyperv_emulator.providers.vms import OFF, SAVED, Vm, all_vms
+from hyperv_emulator.providers.vms import OFF, SAVED, Vm, load_vm
 
 SMB_SHARES = "smb_shares"  # meta: {"\\\\server\\share": "/local/folder"}
 SMB_DRIVES = "smb_drives"  # meta: {"x": "\\\\server\\share"} (drive letters mapped to shares)
@@ -117,13 +116,32 @@ def image_info(ctx: Ctx, path: Path, what: str, vm: Vm | None = None) -> vhdfile
         raise vhd_refusal(exc, what, vm) from None
 
 
+_CHAINS: dict[tuple[str, int, int, int], tuple[str, ...]] = {}
+_CHAIN_CACHE_SIZE = 4096
+
+
 def chain_of(ctx: Ctx, path: Path) -> list[Path]:
-    """The files a virtual hard disk reads: itself, then its parents (what opens)."""
+    """The files a virtual hard disk reads: itself, then its parents (what opens).
+
+    Remembered per file version (inode, size, modification time) within the process:
+    a running VM's disks are looked at on every image service call.
+    """
     try:
-        with vhdfile.open_disk(path, parent_resolver=parent_resolver(ctx)) as disk:
-            return [Path(d.path) for d in disk.chain]
-    except (vhdfile.VhdError, OSError):
+        stat = path.stat()
+    except OSError:
         return [path]
+    key = (os.path.realpath(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    found = _CHAINS.get(key)
+    if found is None:
+        try:
+            with vhdfile.open_disk(path, parent_resolver=parent_resolver(ctx)) as disk:
+                found = tuple(os.path.realpath(d.path) for d in disk.chain)
+        except (vhdfile.VhdError, OSError):
+            return [path]
+        if len(_CHAINS) >= _CHAIN_CACHE_SIZE:
+            _CHAINS.clear()
+        _CHAINS[key] = found
+    return [Path(p) for p in found]
 
 
 def check_extension(text: str, fmt: vhdfile.DiskFormat, what: str,
@@ -152,48 +170,40 @@ def is_iso(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class AttachedImage:
+    """An image in a drive of a VM whose worker has it open (running, paused, changing)."""
+
     vm: Vm
     setting: Instance
     local: Path
-    on_scsi: bool
-
-    @property
-    def held(self) -> bool:
-        """The VM's worker has the file open (it is neither off nor saved)."""
-        return self.vm.state not in (OFF, SAVED)
 
 
-def attached_images(ctx: Ctx, *, held_only: bool = False) -> list[AttachedImage]:
-    """Every image a VM has in a drive (two queries for the settings, whatever the count)."""
-    vms = {vm.guid: vm for vm in all_vms(ctx)}
-    if held_only:
-        vms = {g: vm for g, vm in vms.items() if vm.state not in (OFF, SAVED)}
-    if not vms:
-        return []
-    drives = {str(d.get("InstanceID")).lower(): d
-              for d in ctx.query("Msvm_ResourceAllocationSettingData")
-              if catalog.kind_of(d) in (catalog.DISK_DRIVE, catalog.DVD_DRIVE,
-                                        catalog.DISKETTE_DRIVE)}
-    paths = host_paths(ctx)
+def _held_media(ctx: Ctx) -> list[tuple[str, Instance, Path]]:
+    """(VM GUID, medium, local file) of every image a running VM has in a drive."""
     found = []
-    for setting in ctx.query("Msvm_StorageAllocationSettingData"):
-        resources = setting.get("HostResource") or ()
-        instance_id = str(setting.get("InstanceID") or "")
-        guid = instance_id.split(":", 1)[-1].split("\\", 1)[0].upper()
-        if not resources or guid not in vms:
-            continue
-        try:
-            local = paths.local(resources[0])
-        except PathError:
-            continue
-        drive = drives.get(instance_id.lower().removesuffix("\\l") + "\\d")
-        on_scsi = drive is not None and _on_scsi(ctx, drive)
-        found.append(AttachedImage(vms[guid], setting, local, on_scsi))
+    paths = host_paths(ctx)
+    for cs in ctx.query("Msvm_ComputerSystem",
+                        where=lambda i: i.get("Caption") == "Virtual Machine"
+                        and i.get("EnabledState") not in (OFF, SAVED)):
+        guid = str(cs["Name"])
+        for setting in ctx.query("Msvm_StorageAllocationSettingData", vm=guid):
+            resources = setting.get("HostResource") or ()
+            if not resources:
+                continue
+            try:
+                found.append((guid, setting, paths.local(resources[0])))
+            except PathError:
+                continue
     return found
 
 
-def _on_scsi(ctx: Ctx, drive: Instance) -> bool:
-    controller = ctx.get(drive.get("Parent") or "")
+def on_scsi(ctx: Ctx, media: Instance) -> bool:
+    """Whether a medium sits in a drive of a SCSI controller."""
+    drive_id = str(media.get("InstanceID", ""))
+    if not drive_id.upper().endswith("\\L"):
+        return False
+    drives = ctx.query("Msvm_ResourceAllocationSettingData",
+                       hint=("eq", "InstanceID", drive_id[:-1] + "D"))
+    controller = ctx.get(drives[0].get("Parent") or "") if drives else None
     return controller is not None and catalog.kind_of(controller) is catalog.SCSI_CONTROLLER
 
 
@@ -204,14 +214,13 @@ def holder(ctx: Ctx, path: Path) -> tuple[AttachedImage, bool] | None:
         wanted = os.path.realpath(path)
     except OSError:
         return None
-    for image in attached_images(ctx, held_only=True):
-        chain = chain_of(ctx, image.local) if image.local.suffix.lower() != ".iso" else [
-            image.local]
-        for index, member in enumerate(chain):
-            if os.path.realpath(member) == wanted:
-                return image, index == 0
-    return None
-
-
-def describe_holder(image: AttachedImage) -> dict[str, Any]:
-    return {"affected": [image.vm.cs], "subject": f"'{image.vm.name}'"}
+    media = _held_media(ctx)
+    match = next(((m, True) for m in media if os.path.realpath(m[2]) == wanted), None)
+    if match is None:
+        match = next(((m, False) for m in media if catalog.kind_of(m[1]) is catalog.VHD
+                      and wanted in map(str, chain_of(ctx, m[2])[1:])), None)
+    if match is None:
+        return None
+    (guid, setting, local), is_top = match
+    vm = load_vm(ctx, guid)
+    return (AttachedImage(vm, setting, local), is_top) if vm is not None else None

@@ -54,6 +54,7 @@ from hyperv_emulator.providers.files import (
     holder,
     image_info,
     local_path,
+    on_scsi,
     parent_resolver,
     state_path,
     vhd_refusal,
@@ -272,7 +273,8 @@ def resize_virtual_hard_disk(ctx: Ctx, service: Instance | None, args: Args) -> 
     held = holder(ctx, path)
     if held is not None:
         image, is_top = held
-        online = (is_top and image.on_scsi and info.format is vhdfile.DiskFormat.VHDX)
+        online = (is_top and info.format is vhdfile.DiskFormat.VHDX
+                  and on_scsi(ctx, image.setting))
         if not online:
             why = ("it is a parent of a disk" if not is_top else
                    "only a VHDX on a SCSI controller can be resized while its virtual "
