@@ -185,7 +185,8 @@ def _held_media(ctx: Ctx) -> list[tuple[str, Instance, Path]]:
                         where=lambda i: i.get("Caption") == "Virtual Machine"
                         and i.get("EnabledState") not in (OFF, SAVED)):
         guid = str(cs["Name"])
-        for setting in ctx.query("Msvm_StorageAllocationSettingData", vm=guid):
+        for setting in ctx.query("Msvm_StorageAllocationSettingData", vm=guid,
+                                 hint=("prefix", "InstanceID", f"Microsoft:{guid}\\")):
             resources = setting.get("HostResource") or ()
             if not resources:
                 continue

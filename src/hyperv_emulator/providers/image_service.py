@@ -133,9 +133,11 @@ def _size(value: Any, sector: int) -> int:
     return -(-int(value) // sector) * sector
 
 
-def _refuse_if_held(ctx: Ctx, path: Path, text: str, action: str) -> None:
+def _refuse_if_held(ctx: Ctx, path: Path, text: str, action: str, *,
+                    parents: bool = True) -> None:
+    """32775 if a running VM has the file open (as its image, or as a parent)."""
     held = holder(ctx, path)
-    if held is not None:
+    if held is not None and (parents or held[1]):
         image, _ = held
         raise Refused(INVALID_STATE, f"cannot {action} {text!r}: it is in use by the running "
                                      f"virtual machine {image.vm.describe()}",
@@ -334,9 +336,8 @@ def convert_virtual_hard_disk(ctx: Ctx, service: Instance | None, args: Args) ->
                                          "makes a fixed (2) or dynamic (3) disk")
     target = _new_file(ctx, text)
     image_info(ctx, source, f"converting {source_text!r}")
-    held = holder(ctx, source)
-    if held is not None and held[1]:
-        _refuse_if_held(ctx, source, source_text, "convert")
+    # a parent is shared read-only and can be read; an image a VM writes cannot
+    _refuse_if_held(ctx, source, source_text, "convert", parents=False)
     try:
         vhdfile.convert(source, target, fmt, dtype, block_size=setting.get("BlockSize") or None,
                         parent_resolver=parent_resolver(ctx))

@@ -334,6 +334,10 @@ def test_a_running_vm_holds_its_disks(images: Images) -> None:
     client.refused(images.call("ConvertVirtualHardDisk", SourcePath="C:\\VMs\\root.vhdx",
                                VirtualDiskSettingData=images.setting("C:\\VMs\\c.vhdx", 3, 3,
                                                                      0)), 32775)
+    # its parent is only read: copying it out works while the VM runs
+    client.ok(images.call("ConvertVirtualHardDisk", SourcePath="C:\\VMs\\base.vhdx",
+                          VirtualDiskSettingData=images.setting("C:\\VMs\\copy.vhdx", 3, 3,
+                                                                0)))
     client.ok(client.state(system, 6))  # saved: the worker is gone, the files are free
     assert images.state("C:\\VMs\\root.vhdx")["InUse"] == "false"
     client.ok(images.call("MergeVirtualHardDisk", SourcePath="C:\\VMs\\root.vhdx",
