@@ -59,7 +59,7 @@ from hyperv_emulator.providers.files import (
     state_path,
     vhd_refusal,
 )
-from hyperv_emulator.providers.seed import SEEDERS
+from hyperv_emulator.providers.seed import SEED_HOOKS, host_cs_path
 
 IMS = "Msvm_ImageManagementService"
 VHDSD = "Msvm_VirtualHardDiskSettingData"
@@ -413,7 +413,7 @@ def set_parent_virtual_hard_disk(ctx: Ctx, service: Instance | None, args: Args)
 # -- the service itself -------------------------------------------------------------------
 
 
-def seed_image_service(ctx: Ctx, host: Instance) -> None:
+def seed_image_service(ctx: Ctx) -> None:
     """The host's `vhdsvc` and its C: drive (a folder beside the state file)."""
     service = ctx.create(ctx.new(
         IMS, CreationClassName=IMS, Name="vhdsvc", SystemCreationClassName="Msvm_ComputerSystem",
@@ -423,9 +423,10 @@ def seed_image_service(ctx: Ctx, host: Instance) -> None:
         EnabledDefault=2, RequestedState=12, HealthState=5, OperationalStatus=[2],
         StatusDescriptions=["OK"], Started=True, StartMode="Automatic",
     ))
-    if ctx.has_class("Msvm_HostedService"):
+    host = ctx.get(host_cs_path(ctx))
+    if host is not None and ctx.has_class("Msvm_HostedService"):
         ctx.link("Msvm_HostedService", Antecedent=host, Dependent=service)
     (files_root(state_path(ctx)) / "drives" / "c").mkdir(parents=True, exist_ok=True)
 
 
-SEEDERS.append(seed_image_service)
+SEED_HOOKS.append(seed_image_service)

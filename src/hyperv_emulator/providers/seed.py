@@ -6,8 +6,7 @@ allocation capabilities) for every device kind the build has, the port-feature
 templates, the NUMA topology (Msvm_NumaNode / Msvm_Memory / Msvm_Processor linked by
 Msvm_HostedDependency), the virtual switches of the profile, and the root/cimv2
 objects Windows itself serves (Win32_OperatingSystem and friends); then whatever the
-`SEEDERS` add (host disks and storage services: `providers.volumes`,
-`providers.image_service`).
+`SEED_HOOKS` add (services, GPUs, PCI devices, host disks and initiator ports, ...).
 """
 
 from __future__ import annotations
@@ -34,9 +33,9 @@ def host_cs_path(ctx: Ctx) -> str:
             f'CreationClassName="{CS}",Name="{ctx.hostname}"')
 
 
-# What other parts of the emulator add to a fresh host (storage, devices, ...): each
-# runs after the base objects exist, with the host's Msvm_ComputerSystem.
-SEEDERS: list[Callable[[Ctx, Instance], None]] = []
+# What other provider modules add to a fresh host (the security service, GPUs, PCI
+# devices, ...), run in registration order after the rest.
+SEED_HOOKS: list[Callable[[Ctx], None]] = []
 
 
 def seed_host(ctx: Ctx) -> None:
@@ -48,8 +47,8 @@ def seed_host(ctx: Ctx) -> None:
     _numa(ctx, host)
     _switches(ctx)
     _cimv2(ctx)
-    for seeder in SEEDERS:
-        seeder(ctx, host)
+    for hook in SEED_HOOKS:
+        hook(ctx)
 
 
 def _host_system(ctx: Ctx) -> Instance:
@@ -165,7 +164,7 @@ def _device_templates(ctx: Ctx, host: Instance, kind: DeviceKind) -> None:
             ranges.append((extreme, 3, value_range))
     if not kind.pool:
         return
-    pool_class = "Msvm_ProcessorPool" if kind is catalog.PROCESSOR else "Msvm_ResourcePool"
+    pool_class = "Msvm_ProcessorPool" if kind is catalog.PROCESSOR else kind.pool_class
     pool = ctx.create(ctx.new(
         pool_class, InstanceID=f"Microsoft:{kind.template_id}", PoolID="", Primordial=True,
         ElementName=kind.type_label, Caption=kind.caption, HealthState=5,

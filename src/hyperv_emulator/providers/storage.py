@@ -1,7 +1,7 @@
 """Hyper-V's rules for what a VM's drives hold: real images, offline host disks, boot media.
 
 These rules replace the device part's media and passthrough rules (`register_rules`)
-and add a check at start (a `base.CALL_HOOKS` hook on RequestStateChange(2)):
+and add a check at start (a guard on RequestStateChange(2), `providers.guards`):
 
 - An image in a drive must exist on the host (job error 32779 otherwise) and be what
   the drive takes: a VHD or VHDX whose whole chain opens, with the extension of its real
@@ -21,12 +21,10 @@ and add a check at start (a `base.CALL_HOOKS` hook on RequestStateChange(2)):
 
 from __future__ import annotations
 
-from typing import Any
-
 import vhdfile
 from hyperv_emulator.instances import Instance
-from hyperv_emulator.providers import base, catalog
-from hyperv_emulator.providers.base import FAILED, Ctx, Refused
+from hyperv_emulator.providers import catalog
+from hyperv_emulator.providers.base import FAILED, Args, Ctx, Refused
 from hyperv_emulator.providers.catalog import DeviceKind, kind_of
 from hyperv_emulator.providers.checks import refuse
 from hyperv_emulator.providers.devices import Media, PhysicalDisk, register_rules, vm_settings
@@ -37,8 +35,9 @@ from hyperv_emulator.providers.files import (
     is_iso,
     local_path,
 )
+from hyperv_emulator.providers.guards import guard
 from hyperv_emulator.providers.vms import OFF, SAVED, Vm, load_vm
-from hyperv_emulator.schema.model import NS_STORAGE, Method, ResolvedClass
+from hyperv_emulator.schema.model import NS_STORAGE
 
 QOS = ("IOPSLimit", "IOPSReservation")
 
@@ -163,14 +162,10 @@ def _check_gen2_boot(ctx: Ctx, vm: Vm, settings: list[Instance]) -> None:
         return  # the first drive in the boot order is the one the firmware boots
 
 
-def _on_start(ctx: Ctx, cls: ResolvedClass, method: Method, instance: Instance | None,
-              args: Any) -> None:
-    if (method.name != "RequestStateChange" or instance is None
-            or not cls.is_a("Msvm_ComputerSystem") or args.get("RequestedState") != 2):
+@guard("Msvm_ComputerSystem", "RequestStateChange")
+def _on_start(ctx: Ctx, instance: Instance | None, args: Args) -> None:
+    if instance is None or args.get("RequestedState") != 2:
         return
     vm = load_vm(ctx, str(instance.get("Name", "")))
     if vm is not None and vm.state in (OFF, SAVED):
         check_startable(ctx, vm)
-
-
-base.CALL_HOOKS.append(_on_start)

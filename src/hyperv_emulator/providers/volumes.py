@@ -40,7 +40,7 @@ from hyperv_emulator.errors import WBEM_E_FAILED, WBEM_E_INVALID_PARAMETER, CimE
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.providers import catalog
 from hyperv_emulator.providers.base import COMPLETED, Args, Ctx, method
-from hyperv_emulator.providers.seed import SEEDERS
+from hyperv_emulator.providers.seed import SEED_HOOKS
 from hyperv_emulator.providers.vms import Vm, guid_of_setting, load_vm
 from hyperv_emulator.schema.model import NS_CIMV2, NS_STORAGE
 from hyperv_emulator.store import instance_key, path_text_key
@@ -298,7 +298,7 @@ def refresh_sizes(ctx: Ctx, only: Instance | None = None) -> None:
             ctx.save(win32)
 
 
-def seed_storage(ctx: Ctx, host: Instance) -> None:
+def seed_storage(ctx: Ctx) -> None:
     """A fresh host: its initiator ports and its disks (local ones, and FC LUNs of a SAN
     that outlived a reset)."""
     for wwpn, port in san(ctx)["fc_ports"].items():
@@ -311,7 +311,7 @@ def seed_storage(ctx: Ctx, host: Instance) -> None:
     ))
 
 
-SEEDERS.append(seed_storage)
+SEED_HOOKS.append(seed_storage)
 
 
 def initiator_iqn(ctx: Ctx) -> str:
