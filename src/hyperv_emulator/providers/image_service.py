@@ -117,6 +117,17 @@ def _format_of(setting: Instance, path_text: str) -> vhdfile.DiskFormat:
     return fmt
 
 
+def _new_disk(ctx: Ctx, args: Args) -> tuple[Instance, str, vhdfile.DiskFormat,
+                                               vhdfile.DiskType | None]:
+    """The setting of a disk to be made: its path, format (agreeing with the extension)
+    and type (None if not a known one)."""
+    setting = _setting(ctx, args)
+    text = setting.get("Path")
+    if not text:
+        raise Refused(INVALID_PARAMETER, f"{VHDSD}.Path (the new file) is required")
+    return setting, text, _format_of(setting, text), TYPES.get(setting.get("Type"))
+
+
 def _new_file(ctx: Ctx, text: str | None) -> Path:
     """A file to be made: it must not exist, and its folder must."""
     path = local_path(ctx, text, "Path", must_exist=False)
@@ -149,12 +160,7 @@ def _refuse_if_held(ctx: Ctx, path: Path, text: str, action: str, *,
 
 @method(IMS, "CreateVirtualHardDisk")
 def create_virtual_hard_disk(ctx: Ctx, service: Instance | None, args: Args) -> int:
-    setting = _setting(ctx, args)
-    text = setting.get("Path")
-    if not text:
-        raise Refused(INVALID_PARAMETER, f"{VHDSD}.Path is required")
-    fmt = _format_of(setting, text)
-    dtype = TYPES.get(setting.get("Type"))
+    setting, text, fmt, dtype = _new_disk(ctx, args)
     if dtype is None:
         raise Refused(INVALID_PARAMETER, f"{VHDSD}.Type = {setting.get('Type')!r}: use 2 "
                                          "(fixed), 3 (dynamic) or 4 (differencing)")
@@ -325,12 +331,7 @@ def _same(a: Path, b: Path) -> bool:
 @method(IMS, "ConvertVirtualHardDisk")
 def convert_virtual_hard_disk(ctx: Ctx, service: Instance | None, args: Args) -> int:
     source_text, source = _existing(ctx, args, "SourcePath")
-    setting = _setting(ctx, args)
-    text = setting.get("Path")
-    if not text:
-        raise Refused(INVALID_PARAMETER, f"{VHDSD}.Path (the new file) is required")
-    fmt = _format_of(setting, text)
-    dtype = TYPES.get(setting.get("Type"))
+    setting, text, fmt, dtype = _new_disk(ctx, args)
     if dtype is None or dtype is vhdfile.DiskType.DIFFERENCING:
         raise Refused(INVALID_PARAMETER, f"{VHDSD}.Type = {setting.get('Type')!r}: convert "
                                          "makes a fixed (2) or dynamic (3) disk")

@@ -554,20 +554,21 @@ def update_target(ctx: Ctx, target: Instance | None, args: Args) -> int:
     return COMPLETED
 
 
-@method("MSFT_iSCSISession", "Register")
-def register_session(ctx: Ctx, session: Instance | None, args: Args) -> int:
+def _persist(ctx: Ctx, session: Instance | None, persistent: bool) -> int:
     assert session is not None
-    session["IsPersistent"] = True
+    session["IsPersistent"] = persistent
     ctx.save(session)
     return COMPLETED
+
+
+@method("MSFT_iSCSISession", "Register")
+def register_session(ctx: Ctx, session: Instance | None, args: Args) -> int:
+    return _persist(ctx, session, True)
 
 
 @method("MSFT_iSCSISession", "Unregister")
 def unregister_session(ctx: Ctx, session: Instance | None, args: Args) -> int:
-    assert session is not None
-    session["IsPersistent"] = False
-    ctx.save(session)
-    return COMPLETED
+    return _persist(ctx, session, False)
 
 
 # -- disks and the SAN policy -------------------------------------------------------------
