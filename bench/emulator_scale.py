@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from hyperv_emulator import init_host
-from hyperv_emulator.session import Session
+# Run as a script, this folder comes first on sys.path, and its `vhdfile` benchmark
+# folder would shadow the vhdfile package the emulator imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+
+import vhdfile  # noqa: E402
+from hyperv_emulator import init_host  # noqa: E402
+from hyperv_emulator.session import Session  # noqa: E402
 
 
 def _define(session: Session, vsms: str, name: str) -> None:
@@ -42,8 +48,11 @@ def _define(session: Session, vsms: str, name: str) -> None:
                         "AND InstanceID LIKE '%\\\\Default'")[0]
     vhd["Parent"] = drive_path
     vhd["HostResource"] = [f"C:\\vms\\{name}.vhdx"]
-    session.invoke(vsms, "AddResourceSettings", AffectedConfiguration=system,
-                   ResourceSettings=[vhd])
+    vhdfile.create(session.host.storage.local_path(f"C:\\vms\\{name}.vhdx"), "vhdx",
+                   "dynamic", 1 << 30)
+    attached = session.invoke(vsms, "AddResourceSettings", AffectedConfiguration=system,
+                              ResourceSettings=[vhd])
+    assert attached.return_value == 0, attached
     nic = session.query("SELECT * FROM Msvm_SyntheticEthernetPortSettingData "
                         "WHERE InstanceID LIKE '%\\\\Default'")[0]
     nic["ElementName"] = f"port-{name}"
@@ -68,14 +77,39 @@ def _timed(label: str, fn, repeat: int = 5) -> None:  # type: ignore[no-untyped-
     print(f"  {label:<70} {best * 1000:8.1f} ms  ({size} rows)")
 
 
+def _storage(session: Session, running: int) -> None:
+    """What the image service costs while VMs run (it checks which files they hold)."""
+    systems = session.query("SELECT * FROM Msvm_ComputerSystem WHERE Caption = 'Virtual "
+                            "Machine'")[:running]
+    for system in systems:
+        session.invoke(system.path, "RequestStateChange", RequestedState=2)
+    service = session.query("SELECT * FROM Msvm_ImageManagementService")[0].path
+    free = session.host.storage.local_path("C:\\vms\\free.vhdx")
+    vhdfile.create(free, "vhdx", "dynamic", 1 << 30)
+    print(f"image service with {len(systems)} VMs running:")
+    _timed("GetVirtualHardDiskSettingData(a disk no VM uses)",
+           lambda: [session.invoke(service, "GetVirtualHardDiskSettingData",
+                                   Path="C:\\vms\\free.vhdx")])
+    _timed("GetVirtualHardDiskState(a disk no VM uses: every held chain is checked)",
+           lambda: [session.invoke(service, "GetVirtualHardDiskState",
+                                   Path="C:\\vms\\free.vhdx")])
+    sizes = iter(range(2 << 30, 3 << 30, 1 << 20))
+    _timed("ResizeVirtualHardDisk(a disk no VM uses, grow by 1 MiB)",
+           lambda: [session.invoke(service, "ResizeVirtualHardDisk",
+                                   Path="C:\\vms\\free.vhdx", MaxInternalSize=next(sizes))])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vms", type=int, default=1000)
     parser.add_argument("--state", type=Path)
+    parser.add_argument("--running", type=int, default=100,
+                        help="VMs started before the image service is timed")
     args = parser.parse_args()
     state = args.state or Path(tempfile.mkdtemp()) / "scale.db"
     host = init_host(state, "ws2022", overwrite=True)
     session = host.session()
+    host.storage.local_path("C:\\vms").mkdir(parents=True, exist_ok=True)
     vsms = str(session.query("SELECT * FROM Msvm_VirtualSystemManagementService")[0].path)
     start = time.perf_counter()
     for number in range(args.vms):
@@ -116,6 +150,7 @@ def main() -> None:
     _timed("facade: os-win's list_instances query (VSSD, Realized)",
            lambda: [v.ElementName for v in conn.Msvm_VirtualSystemSettingData(
                ["ElementName"], VirtualSystemType="Microsoft:Hyper-V:System:Realized")])
+    _storage(session, args.running)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB")
 

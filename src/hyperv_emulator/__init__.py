@@ -9,8 +9,9 @@ The public, in-process API (see docs/emulator.md):
         vssd["ElementName"] = "vm1"
         result = session.invoke(service_path, "DefineSystem", SystemSettings=vssd)
 
-`hyperv_emulator.wmi` is the same host behind PyMI's `wmi` interface, and
-`hyperv_emulator.oswin.enable()` points an installed os-win at it.
+`host.storage` (a `HostStorage`) sets up what the host reaches over its network: iSCSI
+and FC LUNs, SMB shares. `hyperv_emulator.wmi` is the same host behind PyMI's `wmi`
+interface, and `hyperv_emulator.oswin.enable()` points an installed os-win at it.
 `hyperv_emulator.serial` serves running VMs' COM port pipes as Unix sockets (imported
 here: its hooks follow every VM that starts or stops in this process), and
 `Host.faults` / `Host.restart()` inject faults.
@@ -21,6 +22,7 @@ from hyperv_emulator.cimxml import from_cimxml, to_cimxml
 from hyperv_emulator.counters import Counters, RoundTrips
 from hyperv_emulator.errors import CimError
 from hyperv_emulator.host import Host, init_host, open_host, reset_host
+from hyperv_emulator.hoststorage import GuestDisk, HostDisk, HostStorage, Lun, StorageError
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.paths import ObjectPath, parse_path
 from hyperv_emulator.providers.base import HostSettings
@@ -29,13 +31,18 @@ from hyperv_emulator.session import MethodResult, Session
 __all__ = [
     "CimError",
     "Counters",
+    "GuestDisk",
     "Host",
+    "HostDisk",
     "HostSettings",
+    "HostStorage",
     "Instance",
+    "Lun",
     "MethodResult",
     "ObjectPath",
     "RoundTrips",
     "Session",
+    "StorageError",
     "from_cimxml",
     "init_host",
     "open_host",

@@ -29,6 +29,7 @@ from hyperv_emulator.schema.model import Registry
 
 if TYPE_CHECKING:
     from hyperv_emulator.faults import FaultControl, RestartOutcome
+    from hyperv_emulator.hoststorage import HostStorage
     from hyperv_emulator.session import Session
 
 # Namespaces a Windows Server host has even where the emulator serves no class in them,
@@ -117,6 +118,13 @@ class Host:
         from hyperv_emulator.faults import restart_host
 
         return restart_host(self)
+
+    @property
+    def storage(self) -> HostStorage:
+        """The host's storage environment: SAN LUNs, FC ports, SMB shares, its files."""
+        from hyperv_emulator.hoststorage import HostStorage
+
+        return HostStorage(self)
 
     def session(self, *, latency_ms: float | None = None) -> Session:
         from hyperv_emulator.session import Session

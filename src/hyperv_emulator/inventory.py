@@ -58,9 +58,7 @@ def _host(session: Session) -> dict[str, Any]:
         ],
         "vswitches": [s["ElementName"] for s in
                       session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")],
-        "disks": [{"number": d["DriveNumber"], "size_bytes": d["MaxMediaSize"]} for d in
-                  session.query("SELECT * FROM Msvm_DiskDrive WHERE SystemName = "
-                                f"'{host.hostname}'")],
+        **_host_storage(host),
         "settings": dataclasses.asdict(host.settings),
         "guarded": _guarded(session),
         "remotefx_gpus": [
@@ -69,6 +67,18 @@ def _host(session: Session) -> dict[str, Any]:
             for g in _all(session, "Msvm_Physical3dGraphicsProcessor")
         ],
         "assignable_devices": _assignable(session),
+    }
+
+
+def _host_storage(host: Any) -> dict[str, Any]:
+    """Host disks (local and volumes), iSCSI sessions and SMB shares, if any."""
+    storage = host.storage
+    return {
+        "disks": [{"number": d.number, "size_bytes": d.size, "serial": d.serial, "bus": d.bus,
+                   "offline": d.offline, "attached_to": d.attached_to}
+                  for d in storage.disks()],
+        "iscsi_sessions": storage.iscsi_sessions(),
+        "smb_shares": storage.smb_shares(),
     }
 
 

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from os_win import constants
 from os_win import exceptions as os_win_exceptions
+from tests.unit.emulator.images import make_image
 
 from hyperv_emulator import wmi
+from hyperv_emulator.host import Host
 
 UUID = "5f7c3e1a-9d2b-4c8e-a1f0-6b3d2e4c5a79"
 
@@ -100,7 +102,9 @@ def test_nested_virtualization(vmutils: Any) -> None:
     assert processor.ExposeVirtualizationExtensions is True
 
 
-def test_storage_scsi_vhd_dvd_and_passthrough(vmutils: Any) -> None:
+def test_storage_scsi_vhd_dvd_and_passthrough(vmutils: Any, host: Host) -> None:
+    make_image(host, "C:\\i\\root.vhdx")
+    make_image(host, "C:\\i\\config.iso")
     vmutils.create_vm("inst-1", False, 2, "C:\\i")
     vmutils.create_scsi_controller("inst-1")
     controller = vmutils.get_vm_scsi_controller("inst-1")
@@ -130,7 +134,9 @@ def test_storage_scsi_vhd_dvd_and_passthrough(vmutils: Any) -> None:
     assert vmutils.get_free_controller_slot(controller) == 1
 
 
-def test_generation1_ide_disks(vmutils: Any) -> None:
+def test_generation1_ide_disks(vmutils: Any, host: Host) -> None:
+    make_image(host, "C:\\i\\root.vhd")
+    make_image(host, "C:\\i\\cd.iso")
     vmutils.create_vm("inst-1", False, 1, "C:\\i")
     vmutils.attach_ide_drive("inst-1", "C:\\i\\root.vhd", 0, 0)
     vmutils.attach_ide_drive("inst-1", "C:\\i\\cd.iso", 1, 0, constants.DVD)
@@ -194,7 +200,9 @@ def test_boot_order_generation1(vmutils: Any) -> None:
     assert list(vmutils._lookup_vm_check("inst-1").BootOrder) == order
 
 
-def test_boot_order_generation2(vmutils: Any) -> None:
+def test_boot_order_generation2(vmutils: Any, host: Host) -> None:
+    make_image(host, "C:\\i\\root.vhdx")
+    make_image(host, "C:\\i\\data.vhdx")
     vmutils.create_vm("inst-1", False, 2, "C:\\i")
     vmutils.create_scsi_controller("inst-1")
     vmutils.create_nic("inst-1", "port-1")
@@ -236,7 +244,8 @@ def test_power_cycle(vmutils: Any) -> None:
     assert vmutils.get_vm_state("inst-1") == constants.HYPERV_VM_STATE_DISABLED
 
 
-def test_destroy(vmutils: Any) -> None:
+def test_destroy(vmutils: Any, host: Host) -> None:
+    make_image(host, "C:\\i\\root.vhdx")
     vmutils.create_vm("inst-1", False, 2, "C:\\i")
     vmutils.create_scsi_controller("inst-1")
     vmutils.attach_scsi_drive("inst-1", "C:\\i\\root.vhdx", constants.DISK)

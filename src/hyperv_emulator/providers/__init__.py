@@ -6,6 +6,7 @@ from hyperv_emulator.providers import (  # noqa: F401
     base,
     faults,
     graphics,
+    image_service,
     lifecycle,
     nesting,
     pci,
@@ -15,5 +16,8 @@ from hyperv_emulator.providers import (  # noqa: F401
     runtime,
     security,
     service_settings,
+    smb,
+    storage,
     summary,
+    volumes,
 )

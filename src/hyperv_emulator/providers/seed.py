@@ -4,8 +4,9 @@ The host system and its services, the management service's settings and
 capabilities, the Secure Boot template VSSDs, a `\\Default` template (plus pool and
 allocation capabilities) for every device kind the build has, the port-feature
 templates, the NUMA topology (Msvm_NumaNode / Msvm_Memory / Msvm_Processor linked by
-Msvm_HostedDependency), the virtual switches and host disks of the profile, and the
-root/cimv2 objects Windows itself serves (Win32_OperatingSystem and friends).
+Msvm_HostedDependency), the virtual switches of the profile, and the root/cimv2
+objects Windows itself serves (Win32_OperatingSystem and friends); then whatever the
+`SEED_HOOKS` add (services, GPUs, PCI devices, host disks and initiator ports, ...).
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ def seed_host(ctx: Ctx) -> None:
     _feature_templates(ctx)
     _numa(ctx, host)
     _switches(ctx)
-    _host_disks(ctx, host)
     _cimv2(ctx)
     for hook in SEED_HOOKS:
         hook(ctx)
@@ -276,26 +276,6 @@ def _switches(ctx: Ctx) -> None:
                 ElementName=switch.name, VirtualSystemIdentifier=guid,
                 VirtualSystemType="DMTF:Ethernet", IOVPreferred=False,
                 Notes=[f"{switch.switch_type} switch"],
-            ))
-
-
-def _host_disks(ctx: Ctx, host: Instance) -> None:
-    for disk in ctx.profile.disks:
-        drive = ctx.create(ctx.new(
-            "Msvm_DiskDrive", CreationClassName="Msvm_DiskDrive",
-            DeviceID=f"Microsoft:{catalog.PHYSICAL_DISK.template_id}\\{disk.number}",
-            SystemCreationClassName=CS, SystemName=ctx.hostname, DriveNumber=disk.number,
-            ElementName=f"Disk {disk.number}", Name=f"\\\\.\\PHYSICALDRIVE{disk.number}",
-            MaxMediaSize=disk.size_bytes, EnabledState=2, HealthState=5, OperationalStatus=[2],
-        ))
-        ctx.link("Msvm_SystemDevice", GroupComponent=host, PartComponent=drive)
-        if ctx.has_class("Win32_DiskDrive", NS_CIMV2):
-            ctx.create(ctx.new(
-                "Win32_DiskDrive", NS_CIMV2, DeviceID=f"\\\\.\\PHYSICALDRIVE{disk.number}",
-                Index=disk.number, Size=disk.size_bytes, SerialNumber=disk.serial,
-                Model="Emulated Disk", InterfaceType="SCSI", MediaType="Fixed hard disk media",
-                BytesPerSector=512, Status="OK", CreationClassName="Win32_DiskDrive",
-                SystemCreationClassName="Win32_ComputerSystem", SystemName=ctx.hostname,
             ))
 
 

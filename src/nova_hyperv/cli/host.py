@@ -173,9 +173,16 @@ def render(described: dict[str, Any]) -> list[str]:
         lines.append(f"  NUMA node {node['id']}: {node['logical_processors']} logical "
                      f"processors, {node['memory_mb']} MB ({node['free_memory_mb']} MB free)")
     lines.append(f"  virtual switches: {', '.join(host['vswitches']) or 'none'}")
-    if host["disks"]:
-        lines.append("  host disks: " + ", ".join(
-            f"{d['number']} ({d['size_bytes'] / 2**30:.1f} GiB)" for d in host["disks"]))
+    for disk in host["disks"]:
+        state = "offline" if disk["offline"] else "online"
+        user = f", passed through to {disk['attached_to']}" if disk["attached_to"] else ""
+        lines.append(f"  disk {disk['number']}: {disk['bus']}, {_size(disk['size_bytes'])}, "
+                     f"serial {disk['serial']}, {state}{user}")
+    for session in host.get("iscsi_sessions", ()):
+        persistent = " (persistent)" if session["persistent"] else ""
+        lines.append(f"  iSCSI session to {session['target']}{persistent}")
+    for share, folder in host.get("smb_shares", {}).items():
+        lines.append(f"  SMB share {share} -> {folder}")
     if host["guarded"] is not None:
         lines.append(f"  guarded host: {'yes' if host['guarded'] else 'no'}")
     for gpu in host["remotefx_gpus"]:
@@ -193,6 +200,10 @@ def render(described: dict[str, Any]) -> list[str]:
         lines.append("")
         lines.extend(_render_vm(vm))
     return lines
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
 
 
 def _render_vm(vm: dict[str, Any]) -> list[str]:

@@ -48,6 +48,31 @@ def test_init_show_reset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert json.loads(capsys.readouterr().out)["vms"] == []
 
 
+def test_show_lists_host_disks_sessions_and_shares(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "host.db"
+    assert main(["host", "init", str(state)]) == 0
+    host = open_host(state)
+    host.storage.add_iscsi_lun("iqn.2010-10.org.openstack:vol-1", 0, size=64 << 20,
+                               serial="vol-1", portal="10.0.0.5")
+    host.storage.add_smb_share("\\\\filer\\vols", tmp_path / "vols")
+    with host.session() as session:
+        ns = "\\\\.\\root\\Microsoft\\Windows\\Storage"
+        session.invoke(f"{ns}:MSFT_iSCSITargetPortal", "New", TargetPortalAddress="10.0.0.5")
+        session.invoke(f"{ns}:MSFT_iSCSITarget", "Connect",
+                       NodeAddress="iqn.2010-10.org.openstack:vol-1", IsPersistent=True)
+    capsys.readouterr()
+    assert main(["host", "show", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert "disk 1: iSCSI, 64 MiB, serial vol-1, offline" in text
+    assert "iSCSI session to iqn.2010-10.org.openstack:vol-1 (persistent)" in text
+    assert f"SMB share \\\\filer\\vols -> {tmp_path / 'vols'}" in text
+    assert main(["host", "show", str(state), "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)["host"]
+    assert described["disks"] == [{"number": 1, "size_bytes": 64 << 20, "serial": "vol-1",
+                                   "bus": "iSCSI", "offline": True, "attached_to": None}]
+
+
 HOST_FILE = """
 preset = "ws2016"
 guarded = true

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.unit.emulator.images import make_image
+
 from hyperv_emulator.host import init_host
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.profiles import HostProfile
@@ -93,7 +95,10 @@ class Client:
         return self.add(system, drive)
 
     def media(self, system: str, drive: str, path: str = "C:\\vm\\disk.vhdx",
-              subtype: str = "Virtual Hard Disk") -> MethodResult:
+              subtype: str = "Virtual Hard Disk", *, make: bool = True) -> MethodResult:
+        """Attach an image; `make` creates the file first if it is missing."""
+        if make and not self.session.host.storage.local_path(path).exists():
+            make_image(self.session.host, path)
         media = self.template(HV + subtype, "Msvm_StorageAllocationSettingData")
         media["Parent"] = drive
         media["HostResource"] = [path]

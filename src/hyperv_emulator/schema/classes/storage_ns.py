@@ -156,7 +156,9 @@ CLASSES = [
         methods=(
             Method(
                 "Get",
-                (OUT("StorageSettings", "string", embedded="MSFT_StorageSetting"),),
+                # EmbeddedInstance outputs of the storage providers are instances
+                # (PyMI hands them over as objects), hence "object".
+                (OUT("StorageSettings", "object", embedded="MSFT_StorageSetting"),),
                 static=True,
             ),
             Method(
@@ -211,7 +213,7 @@ CLASSES = [
                     IN("InitiatorPortalAddress", "string"),
                     IN("IsHeaderDigest", "boolean"),
                     IN("IsDataDigest", "boolean"),
-                    OUT("CreatedTargetPortal", "string"),
+                    OUT("CreatedTargetPortal", "object", embedded="MSFT_iSCSITargetPortal"),
                 ),
                 static=True,
             ),
@@ -258,7 +260,9 @@ CLASSES = [
                     IN("IsMultipathEnabled", "boolean"),
                     IN("IsPersistent", "boolean"),
                     IN("InitiatorInstanceName", "string"),
-                    OUT("CreatediSCSISession", "string"),
+                    IN("ChapUsername", "string"),
+                    IN("ChapSecret", "string"),
+                    OUT("CreatediSCSISession", "object", embedded="MSFT_iSCSISession"),
                 ),
                 static=True,
             ),
