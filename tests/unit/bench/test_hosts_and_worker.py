@@ -1,0 +1,71 @@
+"""Scale hosts (built once, reused, copied) and the per-driver worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench import worker
+from bench.hosts import RUNNING_EVERY, ScaleHost, emulator_fingerprint, scale_host
+from tests.unit.bench.conftest import TINY
+
+from hyperv_emulator import open_host
+
+
+def test_a_scale_host_is_built_once_and_reused(tiny_scale: ScaleHost) -> None:
+    stamp = tiny_scale.state.stat().st_mtime_ns
+    again = scale_host(TINY, tiny_scale.state.parent)
+    assert again.state == tiny_scale.state
+    assert again.state.stat().st_mtime_ns == stamp
+    assert [s.name for s in again.instances] == [s.name for s in tiny_scale.instances]
+    assert emulator_fingerprint() in tiny_scale.state.name
+
+
+def test_a_copy_holds_the_instances_a_third_of_them_running(tiny_scale: ScaleHost,
+                                                            tmp_path: Path) -> None:
+    copy = tiny_scale.copy_to(tmp_path / "copy.db")
+    with open_host(copy).session() as session:
+        vms = session.query("SELECT ElementName, EnabledState FROM Msvm_ComputerSystem "
+                            "WHERE Caption = 'Virtual Machine'")
+    assert sorted(v["ElementName"] for v in vms) == [s.name for s in tiny_scale.instances]
+    running = sum(1 for v in vms if v["EnabledState"] == 2)
+    assert running == len(range(0, TINY, RUNNING_EVERY))
+    for spec in tiny_scale.instances:
+        assert spec.root.is_file()
+
+
+def test_scale_worker_counts_oswin_on_a_tiny_host(tiny_scale: ScaleHost,
+                                                  tmp_path: Path) -> None:
+    copy = tiny_scale.copy_to(tmp_path / "host.db")
+    result = worker.scale("oswin", copy, tiny_scale.disks, TINY, repeat=2)
+    ops = result["ops"]
+    assert set(ops) == set(worker.SCALE_OPERATIONS)
+    assert all(op["trips"]["total"] > 0 and op["seconds"] > 0 for op in ops.values())
+    # Nova's power-state sync is the instance count (list_instances) plus one get_info
+    # per instance: with os-win, exactly the sum of the two.
+    assert ops["sync_power_states"]["trips"]["total"] == (
+        ops["get_info_all"]["trips"]["total"] + ops["list_instances"]["trips"]["total"])
+    assert result["rss_peak_kib"] >= result["rss_start_kib"] > 0
+    assert result["state_bytes"] == copy.stat().st_size
+
+
+def test_our_driver_is_reported_not_ready_rather_than_counted(tiny_scale: ScaleHost,
+                                                              tmp_path: Path) -> None:
+    assert worker.roundtrips("ours", tmp_path / "rt")["not_ready"]
+    copy = tiny_scale.copy_to(tmp_path / "host.db")
+    result = worker.scale("ours", copy, tiny_scale.disks, TINY, repeat=1)
+    assert result["not_ready"] and "ops" not in result
+    assert worker.latency("ours", tmp_path / "lat", 5.0)["not_ready"]
+
+
+def test_a_child_process_reports_its_json(tmp_path: Path) -> None:
+    out = tmp_path / "ours.json"
+    result = worker.run_in_child("roundtrips", "ours", out, workdir=tmp_path / "ours")
+    assert result == json.loads(out.read_text())
+    assert result["label"] == "nova-hyperv" and result["not_ready"]
+
+
+def test_a_failing_child_says_why(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="scale needs --state"):
+        worker.run_in_child("scale", "oswin", tmp_path / "x.json")
