@@ -114,7 +114,7 @@ def test_scale_section_has_a_column_per_driver_and_count() -> None:
     assert "nova-hyperv: no numbers yet: later" in section.notes
     headline = run_all.headline(roundtrips.Measured(
         {"oswin": _result("os-win 5.9.0", 135), "ours": _result("nova-hyperv", 12)},
-        RoundTrips(queries=10)), data)
+        RoundTrips(queries=10)), data, Section("vhdfile", preformatted=""))
     assert headline.tables[0].rows[0] == ["full-featured gen2 spawn, round trips", "135",
                                           "12", "chain minimum 10; ours at most 16"]
     assert headline.tables[0].rows[1][1:3] == ["401", EMPTY]
@@ -152,3 +152,15 @@ def test_vm_counts_and_delays_parse() -> None:
         latency.delay_ms("0")
     with pytest.raises(argparse.ArgumentTypeError, match="a number of milliseconds"):
         latency.delay_ms("fast")
+
+
+def test_the_vhdfile_line_names_where_qemu_img_is_faster() -> None:
+    output = """vhdfile vs qemu-img, 1 GiB files, best of 3 (ratio = vhdfile / qemu-img)
+operation                                               vhdfile s  qemu-img s   ratio
+create dynamic VHDX                                        0.0100      0.0148    0.68
+convert VHD -> VHDX dynamic                                0.3017      0.1470    2.05
+"""
+    assert run_all.vhdfile_summary(output) == (
+        "vhdfile against qemu-img: at least as fast in 1 of 2 operations (target: all); "
+        "slower in: convert VHD -> VHDX dynamic (2.05).")
+    assert "not recognised" in run_all.vhdfile_summary("nothing here")
