@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--latency-ms", type=float, metavar="MS",
                    help="latency added to every round trip (new sessions)")
     p.add_argument("--unique-vm-names", choices=["yes", "no"],
-                   help="refuse a second VM with the same name (default yes)")
+                   help="refuse a second VM with the same name (default no, as on a real host)")
     p.set_defaults(handler=_guard(_settings))
 
 
@@ -171,6 +171,15 @@ def render(described: dict[str, Any]) -> list[str]:
     if host["disks"]:
         lines.append("  host disks: " + ", ".join(
             f"{d['number']} ({d['size_bytes'] / 2**30:.1f} GiB)" for d in host["disks"]))
+    if host["guarded"] is not None:
+        lines.append(f"  guarded host: {'yes' if host['guarded'] else 'no'}")
+    for gpu in host["remotefx_gpus"]:
+        lines.append(f"  RemoteFX GPU {gpu['name']} ({gpu['video_memory_mb']} MB): "
+                     f"{'enabled' if gpu['enabled'] else 'not enabled'} for RemoteFX")
+    for device in host["assignable_devices"]:
+        holder = device["assigned_to"]
+        lines.append(f"  assignable PCI device {_pci(device)}: "
+                     + (f"assigned to {holder}" if holder else "free"))
     lines.append("  settings: " + " ".join(f"{k}={v}" for k, v in host["settings"].items()))
     if not described["vms"]:
         lines.append("")
@@ -221,6 +230,24 @@ def _render_vm(vm: dict[str, Any]) -> list[str]:
         lines.append(f"  {port['name']}: {port['pipe'] or 'not connected'}")
     security = vm["security"]
     if security:
-        lines.append(f"  security: TPM {'on' if security['tpm'] else 'off'}, shielding "
-                     f"{'on' if security['shielded'] else 'off'}")
+        lines.append(
+            f"  security: TPM {_on(security['tpm'])}, shielding {_on(security['shielded'])}, "
+            f"state encryption {_on(security['encrypted_state'])}, key protector "
+            f"{'set' if security['key_protector'] else 'none'}"
+            + (", provisioned" if security["provisioned"] else ""))
+    remotefx = vm["remotefx"]
+    if remotefx:
+        vram = f", {remotefx['vram_mb']} MB VRAM" if remotefx["vram_mb"] else ""
+        lines.append(f"  RemoteFX: {remotefx['monitors']} monitor(s) at up to "
+                     f"{remotefx['resolution']}{vram}")
+    for device in vm["pci_devices"]:
+        lines.append(f"  PCI device {_pci(device)}")
     return lines
+
+
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def _pci(device: dict[str, Any]) -> str:
+    return (f"{device['vendor_id']}:{device['product_id']} at {device['location_path']}")
