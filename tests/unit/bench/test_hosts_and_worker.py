@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,12 @@ def test_a_child_process_reports_its_json(tmp_path: Path) -> None:
 def test_a_failing_child_says_why(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="scale needs --state"):
         worker.run_in_child("scale", "oswin", tmp_path / "x.json")
+
+
+def test_the_worker_imports_neither_os_win_nor_eventlet_until_asked() -> None:
+    # Our driver's worker runs Nova in threading mode, which eventlet breaks.
+    probe = ("import sys, bench.worker; "
+             "print(sorted({'os_win', 'eventlet'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=worker.REPO, check=True,
+                          capture_output=True, text=True)
+    assert done.stdout.strip() == "[]"
