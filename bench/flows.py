@@ -213,11 +213,11 @@ def make_disk_files(spec: InstanceSpec) -> None:
 
 
 @contextmanager
-def counted(flows: Flows, key: str) -> Iterator[RoundTrips]:
-    """The round trips made inside, under `key` (only this block's, even if the
-    flows' counters saw `key` before)."""
+def counted(counters: Counters, key: str) -> Iterator[RoundTrips]:
+    """The round trips made inside, counted under `key` (the result holds only this
+    block's, even if `counters` saw `key` before)."""
     result = RoundTrips()
-    with flows.counters.operation(key) as stats:
+    with counters.operation(key) as stats:
         before = stats.copy()
         try:
             yield result
@@ -291,7 +291,7 @@ def run_scenario(flows: Flows, scenario: Scenario) -> RunResult:
     notes: list[str] = []
     for key, step in scenario_steps(scenario):
         try:
-            with counted(flows, key) as stats:
+            with counted(flows.counters, key) as stats:
                 step(flows)
         except NotReady as exc:
             notes.append(f"{key}: not ready: {exc}")

@@ -6,8 +6,8 @@ run gets its own, of the same profile.
 
 `scale_host(n)` is a host already holding `n` Nova instances, built straight through
 the emulator's session API (a few calls per VM, no os-win, nothing counted) and kept
-in a cache folder: the build depends only on `n` and on the emulator's source, so a
-later run with the same emulator reuses it. Each run works on its own copy.
+in a cache folder: the build depends only on `n`, the emulator's source and this
+module's, so a later run with the same code reuses it. Each run works on its own copy.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ SCALE_PROFILE = PRESETS["ws2022"].replace(
 )
 SCALE_VM_MEMORY_MB = 512
 RUNNING_EVERY = 3  # every third VM runs; the others are off
-BUILD_VERSION = 1  # bump when what a scale host holds changes
 
 
 def new_host(state: Path) -> Host:
@@ -54,9 +53,10 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("NOVA_HYPERV_BENCH_CACHE", Path(base) / "nova-hyperv-bench"))
 
 
-def emulator_fingerprint() -> str:
-    """A digest of the emulator's source: a cached host is reused only by the same code."""
-    digest = hashlib.sha256(f"build {BUILD_VERSION}".encode())
+def build_fingerprint() -> str:
+    """A digest of the emulator's source and of this builder: a cached host is reused
+    only by the same code."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
     root = Path(hyperv_emulator.__file__).parent
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
@@ -98,7 +98,7 @@ def scale_instance(number: int, disks: Path) -> InstanceSpec:
 def scale_host(count: int, cache_dir: Path | None = None) -> ScaleHost:
     """The cached host with `count` instances; built (and cached) when missing."""
     cache = cache_dir or default_cache_dir()
-    stem = f"scale-{count}-{emulator_fingerprint()}"
+    stem = f"scale-{count}-{build_fingerprint()}"
     state = cache / f"{stem}.db"
     manifest = cache / f"{stem}.json"
     disks = cache / f"{stem}.disks"
@@ -153,10 +153,6 @@ def _make_disk(spec: InstanceSpec) -> None:
         vhdfile.create(spec.root, "vhd", "dynamic", 2**30)
 
 
-def _outputs(result: object, name: str) -> list[str]:
-    return [str(p) for p in result[name]]  # type: ignore[index]
-
-
 def _define(session: Session, t: _Templates, spec: InstanceSpec, *, running: bool) -> None:
     vssd = session.new_instance("Msvm_VirtualSystemSettingData")
     vssd["ElementName"] = spec.name
@@ -202,7 +198,7 @@ def _define(session: Session, t: _Templates, spec: InstanceSpec, *, running: boo
     t.port["ElementName"] = nic.port_id
     added = session.invoke(t.vsms, "AddResourceSettings", AffectedConfiguration=system,
                            ResourceSettings=[t.drive, t.port])
-    t.vhd["Parent"] = _outputs(added, "ResultingResourceSettings")[0]
+    t.vhd["Parent"] = str(added["ResultingResourceSettings"][0])
     t.vhd["HostResource"] = [str(spec.root)]
     session.invoke(t.vsms, "AddResourceSettings", AffectedConfiguration=system,
                    ResourceSettings=[t.vhd])

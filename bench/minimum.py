@@ -25,7 +25,7 @@ Secure Boot template id, the \\Default templates) are read before counting start
 
 from __future__ import annotations
 
-from bench.flows import InstanceSpec
+from bench.flows import InstanceSpec, counted
 from hyperv_emulator.counters import RoundTrips
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.paths import parse_path
@@ -79,8 +79,7 @@ def _copy(template: Instance, **values: object) -> Instance:
 def spawn(session: Session, facts: HostFacts, spec: InstanceSpec) -> RoundTrips:
     """Make and start `spec`'s VM; return the round trips it took."""
     t = facts.templates
-    with session.operation("minimum spawn") as counted:
-        before = counted.copy()
+    with counted(session.counters, "minimum spawn") as trips:
         vssd = session.new_instance("Msvm_VirtualSystemSettingData")
         values: dict[str, object] = {
             "ElementName": spec.name, "Notes": [spec.uuid], "AutomaticStartupAction": 2,
@@ -160,8 +159,7 @@ def spawn(session: Session, facts: HostFacts, spec: InstanceSpec) -> RoundTrips:
         started = session.invoke(system, "RequestStateChange", RequestedState=2)
         if started.job:
             session.get(started.job)
-        return RoundTrips(*(getattr(counted, k) - getattr(before, k)
-                            for k in ("queries", "gets", "calls", "job_polls")))
+    return trips
 
 
 def _instance_id(path: object) -> str:

@@ -92,7 +92,7 @@ def _timed(flows: Flows, key: str, action: Callable[[], object],
     trips = None
     for _ in range(repeat):
         start = time.perf_counter()
-        with counted(flows, key) as stats:
+        with counted(flows.counters, key) as stats:
             action()
         best = min(best, time.perf_counter() - start)
         if trips is not None and trips != stats.as_dict():

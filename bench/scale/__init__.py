@@ -88,7 +88,8 @@ def section(data: dict[str, Any]) -> Section:
         "1 vCPU, a dynamic VHD root on IDE, a SCSI controller, one NIC connected to the "
         f"vSwitch, COM1 to a pipe, its uuid in Notes; one in {RUNNING_EVERY} running.",
         "Hosts are built through the emulator's session API (not counted) and cached by "
-        "N and the emulator's source; 'host ready in' is the build, or the cache lookup.",
+        "N and the emulator's and the builder's source; 'host ready in' is the build, or "
+        "the cache lookup.",
         "Peak RSS is VmHWM of the worker process that holds the driver and the emulated "
         "host (the emulator runs in that process, as the embedded emulated:// host does "
         f"in nova-compute); target: under {RSS_TARGET_MIB} MiB at 1000 VMs for our driver. "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench import worker
-from bench.hosts import RUNNING_EVERY, ScaleHost, emulator_fingerprint, scale_host
+from bench.hosts import RUNNING_EVERY, ScaleHost, build_fingerprint, scale_host
 from tests.unit.bench.conftest import TINY
 
 from hyperv_emulator import open_host
@@ -21,7 +21,7 @@ def test_a_scale_host_is_built_once_and_reused(tiny_scale: ScaleHost) -> None:
     assert again.state == tiny_scale.state
     assert again.state.stat().st_mtime_ns == stamp
     assert [s.name for s in again.instances] == [s.name for s in tiny_scale.instances]
-    assert emulator_fingerprint() in tiny_scale.state.name
+    assert build_fingerprint() in tiny_scale.state.name
 
 
 def test_a_copy_holds_the_instances_a_third_of_them_running(tiny_scale: ScaleHost,
