@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hyperv_emulator.counters import RoundTrips
 
@@ -78,6 +79,14 @@ class Section:
         if self.notes:
             parts += ["", *(f"- {n}" for n in self.notes)]
         return "\n".join(parts) + "\n"
+
+
+def publish(section: Section, markdown: Path | None) -> int:
+    """Print a command's section, and write it as Markdown too when asked (--markdown)."""
+    if markdown is not None:
+        markdown.write_text(section.markdown())
+    print(section.text())
+    return 0
 
 
 def count(trips: RoundTrips | None) -> str:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.report import EMPTY, Section, Table, ratio, seconds
+from bench.report import EMPTY, Section, Table, publish, ratio, seconds
 from bench.worker import DRIVERS, LABELS, SPAWNS, run_in_child
 
 TITLES = {"spawn_basic_gen1": "spawn basic gen1", "spawn_full_gen2": "spawn full-featured gen2"}
@@ -90,8 +90,4 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=delay_ms, default=5.0)
     parser.add_argument("--markdown", type=Path, help="also write the section here")
     args = parser.parse_args(argv)
-    result = measure(args.latency_ms)
-    print(result.text())
-    if args.markdown:
-        args.markdown.write_text(result.markdown())
-    return 0
+    return publish(measure(args.latency_ms), args.markdown)

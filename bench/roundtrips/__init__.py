@@ -17,7 +17,7 @@ from pathlib import Path
 from bench import minimum
 from bench.flows import OPERATIONS, RunResult, make_scenario
 from bench.hosts import VOLUME_DISKS, new_host
-from bench.report import Section, Table, count, detail, ratio
+from bench.report import Section, Table, count, detail, publish, ratio
 from bench.worker import DRIVERS, run_in_child
 from hyperv_emulator.counters import RoundTrips
 
@@ -103,8 +103,4 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the hosts here (default: a "
                                                      "temporary folder)")
     args = parser.parse_args(argv)
-    result = measure(args.workdir)
-    print(result.text())
-    if args.markdown:
-        args.markdown.write_text(result.markdown())
-    return 0
+    return publish(measure(args.workdir), args.markdown)

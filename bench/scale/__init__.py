@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.hosts import RUNNING_EVERY, SCALE_VM_MEMORY_MB, default_cache_dir, scale_host
-from bench.report import EMPTY, Section, Table, seconds
+from bench.report import EMPTY, Section, Table, publish, seconds
 from bench.worker import DRIVERS, LABELS, SCALE_OPERATIONS, run_in_child
 
 COUNTS = (10, 100, 1000)
@@ -141,8 +141,4 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: $NOVA_HYPERV_BENCH_CACHE or ~/.cache/nova-hyperv-bench)")
     parser.add_argument("--markdown", type=Path, help="also write the section here")
     args = parser.parse_args(argv)
-    result = measure(args.counts, args.repeat, args.cache_dir)
-    print(result.text())
-    if args.markdown:
-        args.markdown.write_text(result.markdown())
-    return 0
+    return publish(measure(args.counts, args.repeat, args.cache_dir), args.markdown)

@@ -7,13 +7,14 @@ that our column fills in once the driver reports), not what any driver measures.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bench import latency, roundtrips, scale
 from bench import run as run_all
 from bench.flows import OPERATION_KEYS, RunResult
-from bench.report import EMPTY, Section, Table, count, detail, ratio, seconds
+from bench.report import EMPTY, Section, Table, count, detail, publish, ratio, seconds
 
 from hyperv_emulator.counters import RoundTrips
 
@@ -164,3 +165,13 @@ convert VHD -> VHDX dynamic                                0.3017      0.1470   
         "vhdfile against qemu-img: at least as fast in 1 of 2 operations (target: all); "
         "slower in: convert VHD -> VHDX dynamic (2.05).")
     assert "not recognised" in run_all.vhdfile_summary("nothing here")
+
+
+def test_publish_prints_text_and_writes_markdown(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    section = Section("Title", "Intro.")
+    assert publish(section, tmp_path / "out.md") == 0
+    assert (tmp_path / "out.md").read_text() == section.markdown()
+    assert capsys.readouterr().out == section.text() + "\n"
+    publish(section, None)
+    assert capsys.readouterr().out.startswith("Title\n")
