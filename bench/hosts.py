@@ -12,9 +12,11 @@ module's, so a later run with the same code reuses it. Each run works on its own
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -105,11 +107,33 @@ def scale_host(count: int, cache_dir: Path | None = None) -> ScaleHost:
     if not (state.exists() and manifest.exists()):
         cache.mkdir(parents=True, exist_ok=True)
         building = cache / f"{stem}.building.db"
-        _build(building, [scale_instance(n, disks) for n in range(count)])
+        try:
+            _build(building, [scale_instance(n, disks) for n in range(count)])
+        except BaseException:
+            _remove(building, disks)
+            raise
         os.replace(building, state)
         manifest.write_text(json.dumps({"count": count, "disks": str(disks)}))
+        _prune(cache, count, keep=stem)
     recorded = Path(json.loads(manifest.read_text())["disks"])
     return ScaleHost(state, recorded, tuple(scale_instance(n, recorded) for n in range(count)))
+
+
+def _remove(*paths: Path) -> None:
+    """Remove each path and whatever beside it shares its name (SQLite's -wal and -shm)."""
+    for path in paths:
+        for found in path.parent.glob(glob.escape(path.name) + "*"):
+            if found.is_dir():
+                shutil.rmtree(found)
+            else:
+                found.unlink(missing_ok=True)
+
+
+def _prune(cache: Path, count: int, keep: str) -> None:
+    """Hosts of `count` VMs built by other code are never used again: remove them."""
+    for path in cache.glob(f"scale-{count}-*"):
+        if not path.name.startswith(keep + "."):
+            _remove(path)
 
 
 # -- building -----------------------------------------------------------------------

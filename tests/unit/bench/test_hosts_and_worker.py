@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from bench import worker
+from bench import hosts, worker
 from bench.hosts import RUNNING_EVERY, ScaleHost, build_fingerprint, scale_host
 from tests.unit.bench.conftest import TINY
 
@@ -80,3 +80,32 @@ def test_the_worker_imports_neither_os_win_nor_eventlet_until_asked() -> None:
     done = subprocess.run([sys.executable, "-c", probe], cwd=worker.REPO, check=True,
                           capture_output=True, text=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_new_build_removes_the_hosts_older_code_built(tmp_path: Path) -> None:
+    (tmp_path / "scale-2-0ld.db").write_bytes(b"old")
+    (tmp_path / "scale-2-0ld.db-wal").write_bytes(b"old")
+    (tmp_path / "scale-2-0ld.disks" / "instance-00000").mkdir(parents=True)
+    (tmp_path / "scale-20-0ld.db").write_bytes(b"another count: kept")
+    built = scale_host(2, tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    stem = built.state.stem
+    assert names == sorted([f"{stem}.db", f"{stem}.json", f"{stem}.disks",
+                            "scale-20-0ld.db"])
+
+
+def test_a_failed_build_leaves_nothing_behind(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def define(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("the host refused the second VM")
+        original(*args, **kwargs)
+
+    original = hosts._define
+    monkeypatch.setattr(hosts, "_define", define)
+    with pytest.raises(RuntimeError, match="second VM"):
+        scale_host(3, tmp_path)
+    assert list(tmp_path.iterdir()) == []
