@@ -96,7 +96,7 @@ class HyperVDriver(driver.ComputeDriver):
         # each get the host_uri set when they were created.
         self.host_uri = hyperv_conf.parse_host_uri(CONF.hyperv.host_uri)
         self._host = HostOps(self.host_uri, CONF)
-        self._vmops = InstanceOps(self._host, CONF)
+        self._vmops = InstanceOps(self._host, CONF, virtapi)
 
     # -- the node --------------------------------------------------------------------
 

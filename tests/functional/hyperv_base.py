@@ -16,12 +16,13 @@ import tempfile
 from typing import Any
 
 import nova.conf
+from tests.functional.base import NovaServicesTestCase
 
+import vhdfile
 from hyperv_emulator import init_host, open_host
 from hyperv_emulator.inventory import describe
 from hyperv_emulator.profiles import PRESETS
 from nova_hyperv import conf as hyperv_conf
-from tests.functional.base import NovaServicesTestCase
 from vhdfile import testimages
 
 MiB = 1 << 20
@@ -41,6 +42,9 @@ def image_bytes(kind: str) -> bytes:
         elif kind == "gen2":
             path = os.path.join(scratch, "image.vhdx")
             testimages.gpt_uefi_image(path, size=64 * MiB)
+        elif kind == "big":  # a 2 GiB disk (a few MiB of file): too big for root_gb=1
+            path = os.path.join(scratch, "image.vhdx")
+            vhdfile.create(path, "vhdx", "dynamic", 2 << 30)
         elif kind == "iso":
             data = bytearray(64 * 2048)
             data[32769:32774] = b"CD001"

@@ -32,22 +32,31 @@ from nova_hyperv.cim import CimError
 from nova_hyperv.hyperv import HyperVError, NotSupportedYet, VmNotFound
 from nova_hyperv.ops.images import UnsupportedImageFile
 
-__all__ = ["converted", "nova_errors", "translate", "violation_to_nova"]
+__all__ = ["converted", "fault_text", "nova_errors", "translate", "violation_to_nova"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def fault_text(violation: rules.RuleViolation) -> str:
+    """The violation with what to change first: nova keeps 255 characters of a fault
+    message (after its own "Build of instance ... aborted: " prefix)."""
+    where = f"{violation.source} {violation.field}" if violation.source else violation.field
+    shown = "(not set)" if violation.value is None else repr(violation.value)
+    return (f"{where} = {shown}: allowed {violation.allowed.rstrip('.')}. "
+            f"{violation.reason} [{violation.code}]")
+
+
 def violation_to_nova(violation: rules.RuleViolation, instance: Any,
                       image_id: str | None) -> exception.NovaException:
+    text = fault_text(violation)
     if violation.code == "root-disk-too-small":
         flavor = getattr(instance, "flavor", None)
         return exception.FlavorDiskSmallerThanImage(
-            message=violation.message,
-            flavor_size=(getattr(flavor, "root_gb", 0) or 0) << 30, image_size=0)
+            message=text, flavor_size=(getattr(flavor, "root_gb", 0) or 0) << 30,
+            image_size=0)
     if violation.source.startswith("image"):
-        return exception.ImageUnacceptable(image_id=image_id or "(none)",
-                                           reason=violation.message)
-    return exception.InvalidInput(reason=violation.message)
+        return exception.ImageUnacceptable(image_id=image_id or "(none)", reason=text)
+    return exception.InvalidInput(reason=text)
 
 
 def translate(error: BaseException, instance: Any = None,

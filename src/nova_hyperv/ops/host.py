@@ -109,8 +109,12 @@ class HostOps:
             first += node.logical_processors
             cells.append(objects.NUMACell(
                 id=node.id, cpuset=cpus, pcpuset=set(), memory=node.memory_mb,
-                cpu_usage=0, memory_usage=0, mempages=[], pinned_cpus=set(),
-                siblings=[], network_metadata=objects.NetworkMetadata(
+                cpu_usage=0, memory_usage=0, pinned_cpus=set(),
+                # Nova's NUMA accounting counts memory in pages; Hyper-V gives VMs 4 KiB
+                # pages (no huge pages to request).
+                mempages=[objects.NUMAPagesTopology(size_kb=4, total=node.memory_mb * 256,
+                                                    used=0, reserved=0)],
+                siblings=[], socket=None, network_metadata=objects.NetworkMetadata(
                     physnets=set(), tunneled=False),
             ))
         return objects.NUMATopology(cells=cells)

@@ -25,7 +25,7 @@ from oslo_concurrency import lockutils
 import vhdfile
 from nova_hyperv import rules
 
-__all__ = ["CachedImage", "ImageCache", "create_local_disks", "vhdfile_disk_math"]
+__all__ = ["CachedImage", "ImageCache", "create_local_disks", "disk_math_for"]
 
 LOG = logging.getLogger(__name__)
 
@@ -33,12 +33,33 @@ ISO_SIGNATURE_OFFSET = 32769  # sector 16 (2048-byte sectors) + 1: "CD001"
 FORMATS = ("vhdx", "vhd", "iso")
 
 
-def vhdfile_disk_math(layout: rules.DiskLayout, file_size_limit: int) -> int:
-    """The rules' DiskMath, from vhdfile's arithmetic of the files it writes."""
-    return vhdfile.largest_virtual_size(
-        file_size_limit, layout.format, "fixed" if layout.fixed else "dynamic",
-        block_size=layout.block_size, logical_sector_size=layout.logical_sector_size,
-    )
+# A VHD child's two parent locators hold the parent's absolute and relative paths in
+# UTF-16, each padded to a sector: at most 2 x 64 KiB for Windows' longest paths.
+VHD_LOCATOR_BOUND = 2 * 65536
+
+
+def disk_math_for(use_cow: bool) -> rules.DiskMath:
+    """The rules' DiskMath for the root file the driver will write, from vhdfile's
+    arithmetic: a copy of the image (its format, type and block size) or, with
+    use_cow_images, a differencing child (Hyper-V's child block size, sector bitmaps
+    and parent locators included): the flavor's root_gb bounds that file."""
+
+    def math(layout: rules.DiskLayout, file_size_limit: int) -> int:
+        if use_cow:
+            child = vhdfile.DiskType.DIFFERENCING
+            return vhdfile.largest_virtual_size(
+                file_size_limit, layout.format, child,
+                block_size=vhdfile.default_block_size(vhdfile.DiskFormat(layout.format),
+                                                      child),
+                logical_sector_size=layout.logical_sector_size,
+                parent_locator_bytes=VHD_LOCATOR_BOUND if layout.format == "vhd" else 0,
+            )
+        return vhdfile.largest_virtual_size(
+            file_size_limit, layout.format, "fixed" if layout.fixed else "dynamic",
+            block_size=layout.block_size, logical_sector_size=layout.logical_sector_size,
+        )
+
+    return math
 
 
 def detect_format(path: str) -> str | None:

@@ -26,7 +26,7 @@ from nova_hyperv.hyperv.build import check_supported
 from nova_hyperv.ops import request as nova_request
 from nova_hyperv.ops.errors import nova_errors
 from nova_hyperv.ops.host import HostOps
-from nova_hyperv.ops.images import CachedImage, ImageCache, create_local_disks, vhdfile_disk_math
+from nova_hyperv.ops.images import CachedImage, ImageCache, create_local_disks, disk_math_for
 from nova_hyperv.ops.metadata import device_metadata
 
 __all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
@@ -69,11 +69,42 @@ def check_vifs(network_info: Any) -> None:
                 "agent on the Hyper-V host must bind them)")
 
 
+def neutron_events(network_info: Any) -> list[tuple[str, str]]:
+    """The ports still down: Neutron sends network-vif-plugged once its agent binds them."""
+    return [("network-vif-plugged", vif["id"]) for vif in network_info or []
+            if vif.get("active", True) is False]
+
+
 class InstanceOps:
-    def __init__(self, host: HostOps, conf: Any) -> None:
+    def __init__(self, host: HostOps, conf: Any, virtapi: Any = None) -> None:
         self.host = host
         self.conf = conf
+        self.virtapi = virtapi
         self.images = ImageCache(host.instances_path)
+
+    def _neutron_failed(self, event_name: str, instance: Any) -> None:
+        LOG.error("Neutron reported failure on event %s for instance %s", event_name,
+                  instance.uuid)
+        if self.conf.vif_plugging_is_fatal:
+            raise exception.VirtualInterfaceCreateException()
+
+    @contextlib.contextmanager
+    def _ports_bound(self, instance: Any, network_info: Any, power_on: bool) -> Any:
+        """Create the VM inside: on leaving, wait for the ports Neutron still has down."""
+        timeout = self.conf.vif_plugging_timeout
+        events = neutron_events(network_info) if timeout and power_on else []
+        if not events or self.virtapi is None:
+            yield
+            return
+        try:
+            with self.virtapi.wait_for_instance_event(instance, events, timeout=timeout,
+                                                      error_callback=self._neutron_failed):
+                yield
+        except exception.InstanceEventTimeout:
+            if self.conf.vif_plugging_is_fatal:
+                raise exception.VirtualInterfaceCreateException() from None
+            LOG.warning("timed out waiting for Neutron to bind the ports of %s; starting "
+                        "it anyway (vif_plugging_is_fatal is off)", instance.uuid)
 
     @property
     def client(self) -> Any:
@@ -87,7 +118,7 @@ class InstanceOps:
     def _plan(self, request: rules.InstanceRequest) -> rules.VmPlan:
         return rules.plan_instance(request, self.host.info().facts,
                                    nova_request.hyperv_config(self.conf),
-                                   disk_math=vhdfile_disk_math)
+                                   disk_math=disk_math_for(self.conf.use_cow_images))
 
     def plan(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
              block_device_info: Any) -> tuple[rules.VmPlan, CachedImage | None]:
@@ -128,8 +159,9 @@ class InstanceOps:
                 os.makedirs(directory, exist_ok=True)
                 files = create_local_disks(self.images, cached, plan, directory,
                                            use_cow=self.conf.use_cow_images)
-                vm = self.client.create_vm(plan, files=files, switch=switch,
-                                           data_root=directory)
+                with self._ports_bound(instance, network_info, power_on):
+                    vm = self.client.create_vm(plan, files=files, switch=switch,
+                                               data_root=directory)
                 instance.device_metadata = device_metadata(plan)
                 if power_on:
                     vm = self.client.set_state(vm, RequestedState.START)
