@@ -252,3 +252,39 @@ class NetworkTest(HyperVTestCase):
         self.assertEqual([{"name": ports[0]["id"],
                            "mac": ports[0]["mac_address"].replace(":", "").upper(),
                            "static_mac": True, "switch": "external"}], vm["nics"])
+
+
+class DeviceMetadataTest(HyperVTestCase):
+    def test_tagged_ephemeral_and_nic_in_the_metadata_api(self) -> None:
+        import json
+
+        from nova import context
+        from nova.api.metadata import base as metadata
+        from nova.objects import instance as instance_obj
+
+        flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=1)
+        image = self.create_image("gen1-vhdx")
+        body = self._build_server(image_uuid=image, flavor_id=flavor, networks=[
+            {"uuid": self.neutron.network_1["id"], "tag": "lan"}])
+        body["block_device_mapping_v2"] = [
+            {"boot_index": 0, "uuid": image, "source_type": "image",
+             "destination_type": "local"},
+            {"boot_index": -1, "source_type": "blank", "destination_type": "local",
+             "volume_size": 1, "tag": "scratch"},
+        ]
+        server = self._wait_for_state_change(self.api.post_server({"server": body}),
+                                             "ACTIVE")
+        admin = context.get_admin_context()
+        instance = instance_obj.Instance.get_by_uuid(
+            admin, server["id"], expected_attrs=["device_metadata", "system_metadata",
+                                                 "metadata", "flavor", "info_cache"])
+        self.useFixture(__import__("fixtures").MockPatch(
+            "nova.network.neutron.API.get_fixed_ip_by_address", return_value={}))
+        data = json.loads(metadata.InstanceMetadata(instance).lookup(
+            "/openstack/latest/meta_data.json"))
+        port = self.neutron.list_ports(True, device_id=server["id"])["ports"][0]
+        self.assertEqual([
+            {"type": "nic", "bus": "pci", "address": "none", "mac": port["mac_address"],
+             "tags": ["lan"], "vf_trusted": False},
+            {"type": "disk", "bus": "scsi", "address": "0:0:0:0", "tags": ["scratch"]},
+        ], data["devices"])

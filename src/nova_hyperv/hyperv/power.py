@@ -81,8 +81,11 @@ def soft_shutdown(session: CimSession, vm: Vm, timeout: float, retry_interval: f
     asked again every `retry_interval` seconds until the time is up.
     """
     deadline = time.monotonic() + timeout
+    first = True
     while True:
-        vm = refresh(session, vm)
+        if not first:  # `vm` is as the caller just read it; later rounds read it again
+            vm = refresh(session, vm)
+        first = False
         if vm.state == VmState.OFF:
             return True
         if (vm.state == VmState.RUNNING and _initiate_shutdown(session, vm)
@@ -113,8 +116,8 @@ def _wait_off(session: CimSession, vm: Vm, deadline: float, interval: float,
     delay = 0.0
     while True:
         current = refresh(session, vm)
+        vm.state = current.state
         if current.state == VmState.OFF:
-            vm.state = current.state
             return True
         if time.monotonic() >= deadline:
             return False
@@ -126,7 +129,7 @@ def reboot(session: CimSession, vm: Vm, *, soft: bool, soft_timeout: float,
            timeout: float | None = None) -> str:
     """Reboot; soft tries the guest first. Returns "soft" or "hard" (what happened)."""
     if soft and vm.state == VmState.RUNNING and soft_shutdown(session, vm, soft_timeout):
-        request_state(session, refresh(session, vm), RequestedState.START, timeout)
+        request_state(session, vm, RequestedState.START, timeout)  # it is off now
         return "soft"
     vm = refresh(session, vm)
     if vm.state == VmState.RUNNING:

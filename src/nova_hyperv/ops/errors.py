@@ -86,14 +86,14 @@ def nova_errors(instance: Any = None, image_id: str | None = None) -> Iterator[N
 
 def converted(method: F) -> F:
     """Driver methods raise Nova's exceptions, never ours (compute-hyperv did the same
-    with its convert_exceptions decorator)."""
+    with its convert_exceptions decorator), and their CIM round trips are counted under
+    the method's name (`driver._host.counting`)."""
     @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         instance = kwargs.get("instance")
         if instance is None:
-            instance = next((a for a in args[1:] if isinstance(a, instance_obj.Instance)),
-                            None)
-        with nova_errors(instance):
-            return method(*args, **kwargs)
+            instance = next((a for a in args if isinstance(a, instance_obj.Instance)), None)
+        with self._host.counting(method.__name__), nova_errors(instance):
+            return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

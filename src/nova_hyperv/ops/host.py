@@ -8,6 +8,7 @@ instances_path (the driver runs on the host).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -77,6 +78,15 @@ class HostOps:
                 session = cim.connect(self.host_uri.scheme, self.host_uri.path)
                 self._client = HyperVClient(session)
             return self._client
+
+    def counting(self, name: str) -> contextlib.AbstractContextManager[Any]:
+        """Count the CIM round trips of a driver operation under its name (when the
+        adapter counts: the emulated host; PyMI on Windows does not)."""
+        with self._lock:
+            client = self._client
+        if client is None:
+            return contextlib.nullcontext()
+        return cim.count_round_trips(client.session, name)
 
     @property
     def instances_path(self) -> str:

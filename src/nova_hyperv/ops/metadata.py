@@ -9,7 +9,7 @@ the image root, swap and config drive are not listed. NICs: the MAC and the port
 
 from __future__ import annotations
 
-from nova import objects
+from nova.objects import virt_device_metadata as objects
 
 from nova_hyperv import rules
 
