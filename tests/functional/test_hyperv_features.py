@@ -131,6 +131,23 @@ class BootOrderTest(HyperVTestCase):
         self.assertEqual(["root.vhdx", "eph0.vhdx", "nic", "swap.vhdx"],
                          self.boot_names(vm))
 
+    def test_gen2_ephemerals_follow_their_boot_index(self) -> None:
+        flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=2)
+        image = self.create_image("gen2", hw_machine_type="hyperv-gen2")
+        body = self._build_server(image_uuid=image, flavor_id=flavor, networks="none")
+        body["block_device_mapping_v2"] = [
+            {"boot_index": 0, "uuid": image, "source_type": "image",
+             "destination_type": "local"},
+            {"boot_index": -1, "source_type": "blank", "destination_type": "local",
+             "volume_size": 1},
+            {"boot_index": 1, "source_type": "blank", "destination_type": "local",
+             "volume_size": 1},
+        ]
+        server = self._wait_for_state_change(self.api.post_server({"server": body}),
+                                             "ACTIVE")
+        self.assertEqual(["root.vhdx", "eph1.vhdx", "eph0.vhdx"],
+                         self.boot_names(self.vm(server)))
+
     def boot_names(self, vm: dict) -> list[str]:
         from hyperv_emulator import open_host
 
@@ -288,3 +305,19 @@ class DeviceMetadataTest(HyperVTestCase):
              "tags": ["lan"], "vf_trusted": False},
             {"type": "disk", "bus": "scsi", "address": "0:0:0:0", "tags": ["scratch"]},
         ], data["devices"])
+
+
+class FailureTest(HyperVTestCase):
+    def test_a_host_failure_part_way_leaves_nothing_behind(self) -> None:
+        from hyperv_emulator.providers import base
+        from hyperv_emulator.providers.base import Refused
+
+        def refuse(ctx, cls, method, instance, args):  # type: ignore[no-untyped-def]
+            if method.name == "AddResourceSettings":
+                raise Refused(32768, "injected host failure")
+
+        base.CALL_HOOKS.append(refuse)
+        self.addCleanup(base.CALL_HOOKS.remove, refuse)
+        server = self.boot(expected_state="ERROR")
+        self.assertEqual([], self.vms())
+        self.assertFalse(os.path.exists(self.instance_dir(server)))

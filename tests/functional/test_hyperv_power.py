@@ -75,6 +75,12 @@ class PowerStateSyncTest(HyperVTestCase):
 class RestartTest(HyperVTestCase):
     STUB_COMPUTE_ID = False  # nova's own node identity file, as in production
 
+    def setUp(self) -> None:
+        # A uuid cached by an earlier test in this process would skip writing the file.
+        nova.virt.node.LOCAL_NODE_UUID = None
+        self.addCleanup(setattr, nova.virt.node, "LOCAL_NODE_UUID", None)
+        super().setUp()
+
     def test_restarted_compute_comes_back_with_its_servers(self) -> None:
         server = self.boot()
         node_uuid = nova.virt.node.get_local_node_uuid()
