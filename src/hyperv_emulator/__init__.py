@@ -11,8 +11,12 @@ The public, in-process API (see docs/emulator.md):
 
 `hyperv_emulator.wmi` is the same host behind PyMI's `wmi` interface, and
 `hyperv_emulator.oswin.enable()` points an installed os-win at it.
+`hyperv_emulator.serial` serves running VMs' COM port pipes as Unix sockets (imported
+here: its hooks follow every VM that starts or stops in this process), and
+`Host.faults` / `Host.restart()` inject faults.
 """
 
+from hyperv_emulator import serial  # noqa: F401  (registers its hooks)
 from hyperv_emulator.cimxml import from_cimxml, to_cimxml
 from hyperv_emulator.counters import Counters, RoundTrips
 from hyperv_emulator.errors import CimError

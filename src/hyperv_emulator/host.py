@@ -10,6 +10,8 @@ seeds again. A `Host` is cheap and holds no state of its own: open as many sessi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ from hyperv_emulator.schema.classes import all_definitions
 from hyperv_emulator.schema.model import Registry
 
 if TYPE_CHECKING:
+    from hyperv_emulator.faults import FaultControl, RestartOutcome
     from hyperv_emulator.session import Session
 
 # Namespaces a Windows Server host has even where the emulator serves no class in them,
@@ -102,6 +105,19 @@ class Host:
             self._namespaces = frozenset(spaces)
         return self._namespaces
 
+    @property
+    def faults(self) -> FaultControl:
+        """Injected faults (kept in the state file): `add`, `hang`, `list`, `clear`."""
+        from hyperv_emulator.faults import FaultControl
+
+        return FaultControl(self)
+
+    def restart(self) -> list[RestartOutcome]:
+        """Restart the emulated Windows host (VMs follow their automatic actions)."""
+        from hyperv_emulator.faults import restart_host
+
+        return restart_host(self)
+
     def session(self, *, latency_ms: float | None = None) -> Session:
         from hyperv_emulator.session import Session
 
@@ -160,16 +176,32 @@ def open_host(state_path: str | Path, *, registry: Registry | None = None) -> Ho
 
 
 def reset_host(state_path: str | Path) -> Host:
-    """Remove every VM, job and change; keep the profile and settings; seed again."""
+    """Remove every VM, job, change and fault; keep the profile and settings; seed again."""
+    from hyperv_emulator.faults import forget_runtime
+    from hyperv_emulator.providers.base import after_commit
+
     host = open_host(state_path)
+    with host_context(host, write=True) as ctx:
+        ctx.txn.wipe()
+        _seed(ctx.txn, host.profile)
+        forget_runtime(ctx)
+    after_commit(host, ctx.txn.notes)
+    return host
+
+
+@contextmanager
+def host_context(host: Host, *, write: bool = False) -> Iterator[Ctx]:
+    """A provider's view of the host outside any CIM call (faults, restart, inventory).
+
+    One transaction on its own connection; after a write, run the after-commit hooks
+    with `ctx.txn.notes` (`providers.base.after_commit`) as a CIM call would.
+    """
     conn = store.connect(host.path)
     try:
-        with store.transaction(conn, host.registry, host.hostname, write=True) as txn:
-            txn.wipe()
-            _seed(txn, host.profile)
+        with store.transaction(conn, host.registry, host.hostname, write=write) as txn:
+            yield Ctx(txn, host.profile, HostSettings.from_mapping(txn.meta("settings")))
     finally:
         conn.close()
-    return host
 
 
 def _seed(txn: store.Txn, profile: HostProfile) -> None:
@@ -179,6 +211,9 @@ def _seed(txn: store.Txn, profile: HostProfile) -> None:
 
 
 def _remove_state(path: Path) -> None:
+    from hyperv_emulator import serial
+
+    serial.stop_serving(path)
     for suffix in ("", "-wal", "-shm"):
         candidate = path.with_name(path.name + suffix)
         if candidate.exists():

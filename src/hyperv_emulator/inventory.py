@@ -1,23 +1,33 @@
 """What is on an emulated host, as plain data: the host, then each VM and its devices.
 
 Read through the ordinary CIM API (a handful of class-wide queries, whatever the VM
-count), so it shows exactly what a client would see. `nova-hyperv host show` prints it.
+count, plus one GetKeyProtector call per VM on 2016 and later, since a key protector is
+not a property), so it shows exactly what a client would see, plus what only the
+emulator knows about a running VM: where its memory is (its virtual NUMA nodes on host
+nodes) and its serial endpoints (the local socket of each COM port pipe).
+`nova-hyperv host show` prints it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from typing import Any
 
+from hyperv_emulator.errors import CimError
+from hyperv_emulator.host import host_context
 from hyperv_emulator.instances import Instance
-from hyperv_emulator.providers import catalog
+from hyperv_emulator.pipes import socket_path
+from hyperv_emulator.providers import catalog, serialports
 from hyperv_emulator.providers.vms import STATE_NAMES, guid_of_setting
 from hyperv_emulator.session import Session
 from hyperv_emulator.store import path_text_key
 
 REALIZED = "Microsoft:Hyper-V:System:Realized"
 _TEMPLATE_NAMES = {guid: name for name, (guid, _) in catalog.SECURE_BOOT_TEMPLATES.items()}
+_VENDOR_PRODUCT = re.compile(r"VEN_([0-9A-Fa-f]{4})&DEV_([0-9A-Fa-f]{4})")
+_RESOLUTIONS = ("1024x768", "1280x1024", "1600x1200", "1920x1200", "2560x1600", "3840x2160")
 
 
 def describe(session: Session) -> dict[str, Any]:
@@ -52,7 +62,48 @@ def _host(session: Session) -> dict[str, Any]:
                   session.query("SELECT * FROM Msvm_DiskDrive WHERE SystemName = "
                                 f"'{host.hostname}'")],
         "settings": dataclasses.asdict(host.settings),
+        "guarded": _guarded(session),
+        "remotefx_gpus": [
+            {"name": g["Name"], "enabled": bool(g["EnabledForVirtualization"]),
+             "video_memory_mb": (g["TotalVideoMemory"] or 0) // 2**20}
+            for g in _all(session, "Msvm_Physical3dGraphicsProcessor")
+        ],
+        "assignable_devices": _assignable(session),
     }
+
+
+def _all(session: Session, class_name: str, namespace: str = "root/virtualization/v2") -> list[
+        Instance]:
+    """Every instance of a class, or none where this host's build lacks the class."""
+    if session.host.registry.get(class_name, namespace) is None:
+        return []
+    return session.query(f"SELECT * FROM {class_name}", namespace)
+
+
+def _guarded(session: Session) -> bool | None:
+    try:
+        return bool(session.invoke("root/Microsoft/Windows/Hgs:MSFT_HgsClientConfiguration",
+                                   "Get")["cmdletOutput"]["IsHostGuarded"])
+    except CimError:  # no Host Guardian client before 2016
+        return None
+
+
+def _device(instance_path: str, location_path: str) -> dict[str, Any]:
+    match = _VENDOR_PRODUCT.search(instance_path)
+    vendor, product = (match.group(1), match.group(2)) if match else (None, None)
+    return {"vendor_id": vendor, "product_id": product, "location_path": location_path,
+            "instance_path": instance_path}
+
+
+def _assignable(session: Session) -> list[dict[str, Any]]:
+    devices = _all(session, "Msvm_PciExpress")
+    names = {s["Name"].upper(): s["ElementName"] for s in session.query(
+        "SELECT * FROM Msvm_ComputerSystem WHERE Caption = 'Virtual Machine'")}
+    holders = {d["LocationPath"]: names.get(str(d["SystemName"]).upper()) for d in devices
+               if d["SystemName"] != session.host.hostname}
+    return [{**_device(d["DeviceInstancePath"], d["LocationPath"]),
+             "assigned_to": holders.get(d["LocationPath"])}
+            for d in devices if d["SystemName"] == session.host.hostname]
 
 
 def _by_vm(instances: list[Instance]) -> dict[str, list[Instance]]:
@@ -69,19 +120,78 @@ def _vms(session: Session) -> list[dict[str, Any]]:
         "SELECT * FROM Msvm_ComputerSystem WHERE Caption = 'Virtual Machine'")}
     settings = _by_vm(session.query("SELECT * FROM CIM_ResourceAllocationSettingData WHERE "
                                     "InstanceID LIKE 'Microsoft:%'"))
-    security = _by_vm(session.query("SELECT * FROM Msvm_SecuritySettingData")
-                      if session.host.registry.get("Msvm_SecuritySettingData") else [])
+    security = _by_vm(_all(session, "Msvm_SecuritySettingData"))
+    pci = {path_text_key(str(d.path)): d for d in _all(session, "Msvm_PciExpress")}
+    provisioned = {str(j["AdditionalIdentifier"]).upper() for j in
+                   _all(session, "Msps_ProvisioningJob", "root/msps") if j["JobState"] == 7}
+    service = _all(session, "Msvm_SecurityService")
     switches = {path_text_key(str(s.path)): s["ElementName"] for s in
                 session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")}
+    runtime = _runtime(session, systems)
     described = []
     for vssd in session.query("SELECT * FROM Msvm_VirtualSystemSettingData WHERE "
                               f"VirtualSystemType = '{REALIZED}'"):
         guid = guid_of_setting(vssd["InstanceID"])
         if guid is None or guid not in systems:
             continue
-        described.append(_vm(systems[guid], vssd, settings.get(guid, []),
-                             security.get(guid, []), switches))
+        vm = _vm(systems[guid], vssd, settings.get(guid, []), security.get(guid, []), switches)
+        if vm["security"] is not None:
+            vm["security"].update(
+                key_protector=_has_key_protector(session, service, security[guid][0]),
+                provisioned=guid in provisioned)
+        vm["pci_devices"] = [_assigned(d, pci) for d in settings.get(guid, [])
+                             if catalog.kind_of(d) is catalog.PCI_EXPRESS]
+        vm.update(runtime.get(guid, {"numa_placement": [], "serial_endpoints": []}))
+        described.append(vm)
     return described
+
+
+def _runtime(session: Session, systems: dict[str, Instance]) -> dict[str, dict[str, Any]]:
+    """Per running VM: its virtual NUMA nodes on host nodes, and its serial endpoints."""
+    host = session.host
+    found: dict[str, dict[str, Any]] = {}
+    with host_context(host) as ctx:
+        endpoints = serialports.current(ctx).get("vms", {})
+        for guid, cs in systems.items():
+            numa = ctx.aux(cs).get("numa") or []
+            entry = endpoints.get(guid, {})
+            serial = [
+                {"com": int(com), "pipe": pipe,
+                 "socket": str(socket_path(host.path, pipe, host.hostname)),
+                 "listening": _exists(socket_path(host.path, pipe, host.hostname))}
+                for com, pipe in sorted(entry.get("ports", {}).items())
+            ] + [
+                {"com": int(com), "pipe": None, "socket": None, "listening": False,
+                 "conflict": f"the pipe belongs to {other}"}
+                for com, other in sorted(entry.get("conflicts", {}).items())
+            ]
+            found[guid] = {
+                "numa_placement": [
+                    {"virtual_node": index, "processors": vnode["processors"],
+                     "home_node": vnode["home"],
+                     "memory_mb": {int(k): v for k, v in vnode["memory"].items()}}
+                    for index, vnode in enumerate(numa)
+                ],
+                "serial_endpoints": serial,
+            }
+    return found
+
+
+def _exists(path: Any) -> bool:
+    return path is not None and path.exists()
+
+
+def _has_key_protector(session: Session, service: list[Instance], setting: Instance) -> bool:
+    found = session.invoke(service[0].path, "GetKeyProtector", SecuritySettingData=setting)
+    return found["KeyProtector"] not in (None, (0, 0, 0, 0))
+
+
+def _assigned(setting: Instance, devices: dict[str | None, Instance]) -> dict[str, Any]:
+    path = (setting.get("HostResource") or ("",))[0]
+    device = devices.get(path_text_key(path))
+    if device is None:
+        return _device("", path)
+    return _device(device["DeviceInstancePath"], device["LocationPath"])
 
 
 def _first(devices: list[Instance], kind: catalog.DeviceKind) -> Instance | None:
@@ -137,7 +247,20 @@ def _vm(cs: Instance, vssd: Instance, devices: list[Instance], security: list[In
             "shielded": bool(security[0].get("ShieldingRequested")),
             "encrypted_state": bool(security[0].get("EncryptStateAndVmMigrationTraffic")),
         },
+        "remotefx": _remotefx(devices),
     }
+
+
+def _remotefx(devices: list[Instance]) -> dict[str, Any] | None:
+    adapter = _first(devices, catalog.SYNTHETIC_3D_DISPLAY)
+    if adapter is None:
+        return None
+    resolution = adapter.get("MaximumScreenResolution")
+    vram = adapter.raw.get("vramsizebytes")
+    return {"monitors": adapter.get("MaximumMonitors"),
+            "resolution": _RESOLUTIONS[resolution] if resolution is not None
+            and resolution < len(_RESOLUTIONS) else resolution,
+            "vram_mb": vram // 2**20 if vram is not None else None}
 
 
 def _storage(devices: list[Instance], by_key: dict[str | None, Instance]) -> list[dict[str, Any]]:

@@ -82,6 +82,7 @@ def start_job(
     in Exception with that error (the method's effects were rolled back).
     """
     description = JOB_TYPES.get(job_type, "Virtual Machine Management Job")
+    polls = ctx.settings.job_polls
     stamp = now()
     job = ctx.new(
         JOB_CLASS,
@@ -93,7 +94,8 @@ def start_job(
         JobState=RUNNING,
         JobStatus="Job is running",
         PercentComplete=0,
-        Cancellable=then is not None,
+        # A job that hangs (a fault) can always be killed: that is how a client gives up.
+        Cancellable=then is not None or polls < 0,
         DeleteOnCompletion=False,
         ErrorCode=0,
         ErrorDescription="",
@@ -112,7 +114,7 @@ def start_job(
     for element in affected:
         ctx.link("Msvm_AffectedJobElement", AffectedElement=element, AffectingElement=job,
                  ElementEffects=[5] if job_type == 1 else [1])
-    plan: dict[str, Any] = {"polls": ctx.settings.job_polls, "subject": subject}
+    plan: dict[str, Any] = {"polls": polls, "subject": subject}
     if then is not None:
         plan["then"] = [then[0], then[1]]
     if failure is not None:
@@ -161,15 +163,16 @@ def finish(ctx: Ctx, job: Instance) -> None:
             run(ctx, then[1])
         except Refused as refusal:
             ctx.txn.conn.execute("ROLLBACK TO job_work")
-            failure = [refusal.code, refusal.message]
+            failure = [refusal.code, refusal.message, refusal.subject]
             if then[0] in CANCELLERS:
                 CANCELLERS[then[0]](ctx, then[1])
         ctx.txn.conn.execute("RELEASE job_work")
     if failure is None:
         _end(ctx, job, COMPLETED, "Job completed successfully")
     else:
+        subject = failure[2] if len(failure) > 2 and failure[2] else plan.get("subject", "")
         _end(ctx, job, EXCEPTION, "Job failed", code=int(failure[0]), message=str(failure[1]),
-             subject=plan.get("subject", ""))
+             subject=subject)
 
 
 def _end(ctx: Ctx, job: Instance, state: int, status: str, *, code: int = 0,
@@ -182,13 +185,15 @@ def _end(ctx: Ctx, job: Instance, state: int, status: str, *, code: int = 0,
     else:
         ctx.set(job, OperationalStatus=[6], HealthState=20 if state == EXCEPTION else 5)
     if code:
+        # A subject is who failed ("'vm1'") or a whole sentence ("'vm1' failed to start.").
         what = subject or "The operation"
+        summary = what if what.endswith(".") else f"{what} failed."
         ctx.set(
             job,
             ErrorCode=code,
-            ErrorSummaryDescription=f"{what} failed.",
+            ErrorSummaryDescription=summary,
             ErrorDescription=(
-                f"{what} failed. {message} (Job ID {job.get('InstanceID')}; error code {code})"
+                f"{summary} {message} (Job ID {job.get('InstanceID')}; error code {code})"
             ),
         )
     ctx.save(job)

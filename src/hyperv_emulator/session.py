@@ -90,6 +90,8 @@ class Session:
         self._lock = threading.RLock()
         self.counters = Counters()
         self.latency_ms = host.settings.latency_ms if latency_ms is None else latency_ms
+        for hook in base.SESSION_HOOKS:
+            hook(host)
 
     # -- housekeeping ------------------------------------------------------------
 
@@ -216,7 +218,8 @@ class Session:
                 raise not_found(str(path))
             ctx = self._ctx(txn)
             jobs.advance(ctx, found)
-            return found
+        base.after_commit(self.host, txn.notes)
+        return found
 
     def associators(
         self,
@@ -360,6 +363,7 @@ class Session:
                 if instance is None:
                     raise not_found(str(path))
             code = _run(ctx, provider, cls, instance, method, args)
+        base.after_commit(self.host, txn.notes)
         if code == base.JOB_STARTED and not method.has_job:
             raise RuntimeError(f"{cls.name}.{method.name} has no Job output but returned 4096")
         outputs = {p.name: _output(ctx.outputs, p) for p in method.params if p.is_output}
@@ -369,10 +373,16 @@ class Session:
 def _run(ctx: base.Ctx, provider: base.Provider, cls: ResolvedClass, instance: Instance | None,
          method: Method, args: base.Args) -> int:
     conn = ctx.txn.conn
+    injected = None
+    try:
+        for hook in base.CALL_HOOKS:  # before the savepoint: what a hook writes stays
+            hook(ctx, cls, method, instance, args)
+    except base.Refused as refusal:
+        injected = refusal
     conn.execute("SAVEPOINT call")
     try:
-        for hook in base.CALL_HOOKS:
-            hook(ctx, cls, method, instance, args)
+        if injected is not None:
+            raise injected
         code = provider(ctx, instance, args)
     except base.Refused as refusal:
         conn.execute("ROLLBACK TO call")

@@ -178,6 +178,9 @@ class Txn:
         self.registry = registry
         self.server = server
         self.writable = writable
+        # What this transaction did that matters after it commits (the after-commit
+        # hooks of providers.base read it: a VM whose serial endpoints must change).
+        self.notes: dict[str, Any] = {}
 
     # meta
     def meta(self, name: str, default: Any = None) -> Any:

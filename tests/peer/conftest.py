@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import types
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 
 from hyperv_emulator import oswin, wmi
 from hyperv_emulator.host import Host, init_host
-from hyperv_emulator.profiles import PRESETS, HostDisk
+from hyperv_emulator.profiles import PRESETS, HostDisk, HostProfile
 
 warnings.filterwarnings("ignore", message=".*Eventlet.*")
 
@@ -37,17 +37,28 @@ PROFILE = PRESETS["ws2022"].replace(
 
 
 @pytest.fixture
-def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
-    emulated = init_host(tmp_path / "host.db", PROFILE)
-    oswin.enable(emulated)
-    import os_win._utils
+def emulate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
+        Callable[[HostProfile], Host]]:
+    """Point os-win at a fresh emulated host of a given profile (call it once per test)."""
 
-    clock = types.SimpleNamespace(time=time.time, monotonic=time.monotonic,
-                                  sleep=lambda seconds: None)
-    monkeypatch.setattr(os_win._utils, "time", clock)
-    yield emulated
+    def start(profile: HostProfile) -> Host:
+        emulated = init_host(tmp_path / "host.db", profile)
+        oswin.enable(emulated)
+        import os_win._utils
+
+        clock = types.SimpleNamespace(time=time.time, monotonic=time.monotonic,
+                                      sleep=lambda seconds: None)
+        monkeypatch.setattr(os_win._utils, "time", clock)
+        return emulated
+
+    yield start
     oswin.disable()
     wmi.unbind()
+
+
+@pytest.fixture
+def host(emulate: Callable[[HostProfile], Host]) -> Host:
+    return emulate(PROFILE)
 
 
 @pytest.fixture

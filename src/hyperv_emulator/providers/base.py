@@ -103,10 +103,20 @@ Continuation = Callable[["Ctx", dict[str, Any]], None]
 ReadHook = Callable[["Ctx", Instance], None]
 
 _METHODS: dict[tuple[str, str], Provider] = {}
-# Run before every provider, inside its transaction: a hook may raise Refused (a fault
-# injected by a test) or change what the provider will see.
+# Run before every provider, inside its transaction but before the call's savepoint:
+# a hook may raise Refused (a fault injected by a test) or change what the provider
+# will see, and what it writes stays even when the call is refused (a fault's count).
 CallHook = Callable[["Ctx", ResolvedClass, Method, Instance | None, "Args"], None]
 CALL_HOOKS: list[CallHook] = []
+# Run in the calling process after a write transaction committed, with the host and
+# the transaction's notes (`Txn.notes`): work outside the state file, such as the
+# serial endpoints of a VM that started. Only called when the notes are not empty.
+AfterCommitHook = Callable[[Any, dict[str, Any]], None]
+AFTER_COMMIT_HOOKS: list[AfterCommitHook] = []
+# Run when a process opens a session on a host (taking over what another process
+# left behind, such as the endpoints of running VMs whose server has gone).
+SessionHook = Callable[[Any], None]
+SESSION_HOOKS: list[SessionHook] = []
 CONTINUATIONS: dict[str, Continuation] = {}
 CANCELLERS: dict[str, Continuation] = {}
 READ_HOOKS: dict[str, ReadHook] = {}
@@ -141,6 +151,13 @@ def read_hook(class_name: str) -> Callable[[ReadHook], ReadHook]:
         return fn
 
     return register
+
+
+def after_commit(host: Any, notes: dict[str, Any]) -> None:
+    """Run the after-commit hooks for a committed transaction's notes (if any)."""
+    if notes:
+        for hook in AFTER_COMMIT_HOOKS:
+            hook(host, notes)
 
 
 def find_provider(cls: ResolvedClass, method_name: str) -> Provider | None:

@@ -46,7 +46,8 @@ class DeviceKind:
     caption: str = ""
     description: str = ""
     element_name: str = ""
-    pool: bool = True  # has a primordial Msvm_ResourcePool
+    pool: bool = True  # has a primordial pool
+    pool_class: str = "Msvm_ResourcePool"
 
     def class_for(self, build: int) -> str:
         if self.class_since is not None and build < self.class_since:
@@ -288,14 +289,15 @@ GUEST_SERVICE_COMPONENT = _ic(
 INTEGRATION_COMPONENTS = (SHUTDOWN_COMPONENT, TIMESYNC_COMPONENT, KVP_COMPONENT, VSS_COMPONENT,
                           HEARTBEAT_COMPONENT, GUEST_SERVICE_COMPONENT)
 
-# Devices whose templates exist (so template lookups by clients work) but whose adding
-# rules arrive with the emulator's device part (RemoteFX, DDA, GPU-P, Fibre Channel).
+# Devices whose rules live in their own modules (graphics: RemoteFX, pci: DDA); GPU-P and
+# Fibre Channel have templates but no adding rules yet.
 SYNTHETIC_3D_DISPLAY = _kind(
     "synthetic_3d_display", "Msvm_Synthetic3DDisplayControllerSettingData", 24,
     HV + "Synthetic 3D Display Controller", guid=SYNTH3D_POOL,
     caption="Video", description="Settings for the Microsoft Synthetic 3D Display Controller.",
     element_name="RemoteFX 3D Video Adapter",
     template={"MaximumMonitors": 1, "MaximumScreenResolution": 0, "VRAMSizeBytes": 67108864},
+    pool_class="Msvm_Synth3dVideoPool",
 )
 PCI_EXPRESS = _kind(
     "pci_express", "Msvm_PciExpressSettingData", 32769, HV + "Virtual Pci Express Port",

@@ -383,7 +383,7 @@ class Nic(DeviceRules):
                              f"{kind.element_name.lower()}s (the maximum)")
         guid = new_guid()
         setting["InstanceID"] = f"{vm.prefix}\\{guid}"
-        if not setting.get("VirtualSystemIdentifiers") and "VirtualSystemIdentifiers" in setting:
+        if "VirtualSystemIdentifiers" in setting and not setting.get("VirtualSystemIdentifiers"):
             setting["VirtualSystemIdentifiers"] = [f"{{{guid.lower()}}}"]
         self._check_mac(vm, setting)
         for name in ("HostResource", "Parent"):

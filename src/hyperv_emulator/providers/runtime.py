@@ -6,27 +6,27 @@ in, and anything while a change is under way) returns 32775 synchronously, as on
 real host; an accepted one puts the VM in the transitional state (10 starting,
 4 stopping, 32773 saving, 32776 pausing, 32777 resuming, 11 resetting) and returns
 4096; the job's end moves it to the target. Msvm_ShutdownComponent exists only
-while the guest runs. A running VM holds its memory on the host's NUMA nodes, which
-Msvm_NumaNode, Msvm_Memory and Win32_OperatingSystem report.
+while the guest runs. A running or paused VM holds its memory on the host's NUMA
+nodes (`hostmemory`: placement policy and accounting); a saved or stopped one holds
+none. A VM boots when it starts from Off and when it is reset or rebooted, and its
+serial endpoints follow its state (`serialports`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import random
-from collections.abc import Callable
 from typing import Any
 
 from hyperv_emulator.cimtypes import now, parse_datetime
 from hyperv_emulator.instances import Instance
 from hyperv_emulator.jobs import start_job
-from hyperv_emulator.providers import catalog
+from hyperv_emulator.providers import catalog, hostmemory, serialports
 from hyperv_emulator.providers.base import (
     COMPLETED,
     INVALID_STATE,
     JOB_STARTED,
     NOT_SUPPORTED_VENDOR,
-    OUT_OF_MEMORY,
     Args,
     Ctx,
     Refused,
@@ -35,7 +35,7 @@ from hyperv_emulator.providers.base import (
     read_hook,
 )
 from hyperv_emulator.providers.devices import settings_of_kind
-from hyperv_emulator.providers.seed import HOST_MEMORY_ID
+from hyperv_emulator.providers.hostmemory import set_memory_placement
 from hyperv_emulator.providers.vms import (
     OFF,
     PAUSED,
@@ -52,7 +52,8 @@ from hyperv_emulator.providers.vms import (
     Vm,
     load_vm,
 )
-from hyperv_emulator.schema.model import NS_CIMV2
+
+__all__ = ["TRANSITIONS", "enter_state", "request_state_change", "set_memory_placement"]
 
 CS = "Msvm_ComputerSystem"
 SHUTDOWN = "Msvm_ShutdownComponent"
@@ -71,109 +72,8 @@ TRANSITIONS: dict[tuple[int, int], tuple[int, int, int]] = {
     (RUNNING, 11): (RESETTING, RUNNING, 28),
     (RUNNING, 10): (RESETTING, RUNNING, 29),  # reboot: treated like reset
 }
-
-
-# -- host memory --------------------------------------------------------------------
-
-Placement = dict[int, int]  # NUMA node -> MB
-
-
-def _numa_used(ctx: Ctx) -> list[int]:
-    used = ctx.txn.meta("numa_used")
-    nodes = len(ctx.profile.numa_nodes)
-    if not isinstance(used, list) or len(used) != nodes:
-        used = [0] * nodes
-    return used
-
-
-def startup_memory(ctx: Ctx, vm: Vm) -> int:
-    memory = settings_of_kind(ctx, vm, catalog.MEMORY)
-    return int(memory[0].get("VirtualQuantity", 1024)) if memory else 1024
-
-
-def spanning_enabled(ctx: Ctx) -> bool:
-    settings = ctx.query("Msvm_VirtualSystemManagementServiceSettingData")
-    return bool(settings[0].get("NumaSpanningEnabled", True)) if settings else True
-
-
-def default_placement(ctx: Ctx, vm: Vm, needed: int) -> Placement:
-    """Where a starting VM's memory goes: one node if it fits, else spread (if allowed).
-
-    Replaceable (`set_memory_placement`): the emulator's NUMA part refines it.
-    """
-    free = [node.memory_mb - used for node, used in zip(ctx.profile.numa_nodes,
-                                                        _numa_used(ctx), strict=True)]
-    best = max(range(len(free)), key=lambda n: free[n])
-    if free[best] >= needed:
-        return {best: needed}
-    if sum(free) < needed or not spanning_enabled(ctx):
-        raise Refused(
-            OUT_OF_MEMORY,
-            f"not enough memory to start {vm.describe()}: it needs {needed} MB; the host has "
-            f"{sum(free)} MB free ({', '.join(f'node {n}: {f} MB' for n, f in enumerate(free))})"
-            + ("" if spanning_enabled(ctx) else " and NUMA spanning is disabled"),
-            affected=[vm.cs], subject=f"'{vm.name}' failed to start.",
-        )
-    placement: Placement = {}
-    remaining = needed
-    for node in sorted(range(len(free)), key=lambda n: -free[n]):
-        take = min(free[node], remaining)
-        if take > 0:
-            placement[node] = take
-            remaining -= take
-    return placement
-
-
-_placement: list[Callable[[Ctx, Vm, int], Placement]] = [default_placement]
-
-
-def set_memory_placement(placer: Callable[[Ctx, Vm, int], Placement]) -> None:
-    _placement[0] = placer
-
-
-def _account(ctx: Ctx, used: list[int]) -> None:
-    ctx.txn.set_meta("numa_used", used)
-    for number, (node, taken) in enumerate(zip(ctx.profile.numa_nodes, used, strict=True)):
-        free = max(0, node.memory_mb - taken)
-        for numa in ctx.query("Msvm_NumaNode",
-                              hint=("eq", "NodeID", f"Microsoft:PhysicalNode\\{number}")):
-            numa["CurrentlyConsumableMemoryBlocks"] = free
-            ctx.save(numa)
-        for memory in ctx.query("Msvm_Memory",
-                                hint=("eq", "DeviceID", f"{HOST_MEMORY_ID}\\{number}")):
-            memory["ConsumableBlocks"] = free
-            ctx.save(memory)
-    if ctx.has_class("Win32_OperatingSystem", NS_CIMV2):
-        for system in ctx.query("Win32_OperatingSystem", NS_CIMV2):
-            free_kb = max(0, ctx.profile.memory_mb - sum(used)) * 1024
-            system["FreePhysicalMemory"] = free_kb
-            system["FreeVirtualMemory"] = free_kb
-            ctx.save(system)
-
-
-def hold_host_memory(ctx: Ctx, vm: Vm) -> Placement:
-    placement = _placement[0](ctx, vm, startup_memory(ctx, vm))
-    used = _numa_used(ctx)
-    for node, megabytes in placement.items():
-        used[node] += megabytes
-    _account(ctx, used)
-    aux = ctx.aux(vm.cs)
-    aux["placement"] = {str(k): v for k, v in placement.items()}
-    ctx.set_aux(vm.cs, aux)
-    return placement
-
-
-def release_host_memory(ctx: Ctx, cs: Instance) -> None:
-    """Give back what a VM held when it stops running (off or saved)."""
-    aux = ctx.aux(cs)
-    held = aux.pop("placement", None)
-    if not held:
-        return
-    ctx.set_aux(cs, aux)
-    used = _numa_used(ctx)
-    for node, megabytes in held.items():
-        used[int(node)] = max(0, used[int(node)] - int(megabytes))
-    _account(ctx, used)
+# How a failed state-change job names what failed, by requested state.
+FAILED_TO = {2: "start", 3: "turn off", 6: "save", 9: "pause", 10: "reboot", 11: "reset"}
 
 
 # -- state changes ------------------------------------------------------------------
@@ -202,7 +102,7 @@ def request_state_change(ctx: Ctx, system: Instance | None, args: Args) -> int:
     start_job(ctx, job_type, [vm.cs],
               then=("vm.state", {"vm": vm.guid, "from": current, "to": target,
                                  "requested": requested}),
-              subject=f"'{vm.name}'")
+              subject=f"'{vm.name}' failed to {FAILED_TO.get(requested, 'change state')}.")
     return JOB_STARTED
 
 
@@ -243,14 +143,18 @@ def enter_state(ctx: Ctx, vm: Vm, previous: int, target: int, *, reset: bool = F
     cs = vm.cs
     elapsed = _on_time(cs) if previous == RUNNING else int(cs.get("OnTimeInMilliseconds", 0) or 0)
     if target == RUNNING and previous in (OFF, SAVED):
-        hold_host_memory(ctx, vm)
+        hostmemory.hold(ctx, vm)
+        serialports.started(ctx, vm)
         _assign_dynamic_macs(ctx, vm)
         cs["ProcessID"] = random.randrange(1000, 65000)
         _shutdown_component(ctx, vm, present=True)
+    if target == RUNNING and (previous == OFF or reset):
+        serialports.booted(ctx, vm)
     if target in (OFF, SAVED):
-        release_host_memory(ctx, cs)
+        hostmemory.release(ctx, vm)
         _shutdown_component(ctx, vm, present=False)
         cs["ProcessID"] = None
+        cs["NumberOfNumaNodes"] = 1
     if target == OFF:
         elapsed = 0
     if reset:
@@ -263,6 +167,7 @@ def enter_state(ctx: Ctx, vm: Vm, previous: int, target: int, *, reset: bool = F
     cs["RequestedState"] = 12
     cs["TimeOfLastStateChange"] = now()
     ctx.save(cs)
+    serialports.refresh(ctx, vm)
 
 
 def _assign_dynamic_macs(ctx: Ctx, vm: Vm) -> None:

@@ -10,6 +10,7 @@ root/cimv2 objects Windows itself serves (Win32_OperatingSystem and friends).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hyperv_emulator.cimtypes import now
@@ -31,6 +32,11 @@ def host_cs_path(ctx: Ctx) -> str:
             f'CreationClassName="{CS}",Name="{ctx.hostname}"')
 
 
+# What other provider modules add to a fresh host (the security service, GPUs, PCI
+# devices, ...), run in registration order after the rest.
+SEED_HOOKS: list[Callable[[Ctx], None]] = []
+
+
 def seed_host(ctx: Ctx) -> None:
     host = _host_system(ctx)
     _management_service(ctx, host)
@@ -41,6 +47,8 @@ def seed_host(ctx: Ctx) -> None:
     _switches(ctx)
     _host_disks(ctx, host)
     _cimv2(ctx)
+    for hook in SEED_HOOKS:
+        hook(ctx)
 
 
 def _host_system(ctx: Ctx) -> Instance:
@@ -156,7 +164,7 @@ def _device_templates(ctx: Ctx, host: Instance, kind: DeviceKind) -> None:
             ranges.append((extreme, 3, value_range))
     if not kind.pool:
         return
-    pool_class = "Msvm_ProcessorPool" if kind is catalog.PROCESSOR else "Msvm_ResourcePool"
+    pool_class = "Msvm_ProcessorPool" if kind is catalog.PROCESSOR else kind.pool_class
     pool = ctx.create(ctx.new(
         pool_class, InstanceID=f"Microsoft:{kind.template_id}", PoolID="", Primordial=True,
         ElementName=kind.type_label, Caption=kind.caption, HealthState=5,

@@ -75,6 +75,14 @@ class Vm:
         return self.state == OFF
 
     @property
+    def version(self) -> tuple[int, ...]:
+        """The configuration version as numbers ((8, 0) for "8.0"), to compare."""
+        try:
+            return tuple(int(part) for part in str(self.vssd.get("Version") or "0").split("."))
+        except ValueError:
+            return (0,)
+
+    @property
     def prefix(self) -> str:
         return f"Microsoft:{self.guid}"
 

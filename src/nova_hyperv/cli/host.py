@@ -3,8 +3,10 @@
 An emulated host is one state file. `init` makes it from a preset or a TOML host file
 (optionally reshaping its NUMA topology), `show` prints what is on it (the host, then
 each VM with its firmware, memory, processors, devices, NICs, serial ports and
-security), `reset` removes every VM and job, and `settings` changes the emulator's
-knobs (how long jobs run, an added latency per round trip).
+security; for a running VM also where its memory is on the host's NUMA nodes and its
+serial endpoints), `reset` removes every VM and job, and `settings` changes the
+emulator's knobs (how long jobs run, an added latency per round trip). `fault` and
+`restart` (module `_hostfaults`) inject faults and restart the emulated Windows host.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from hyperv_emulator import init_host, open_host, reset_host
 from hyperv_emulator.inventory import describe
 from hyperv_emulator.profiles import HostProfile, NumaNode, ProfileError, VSwitch, load_profile
+from nova_hyperv.cli import _hostfaults
 
 EXIT_FAILURE, EXIT_REJECTED = 1, 2
 
@@ -57,8 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--latency-ms", type=float, metavar="MS",
                    help="latency added to every round trip (new sessions)")
     p.add_argument("--unique-vm-names", choices=["yes", "no"],
-                   help="refuse a second VM with the same name (default yes)")
+                   help="refuse a second VM with the same name (default no, as on a real host)")
     p.set_defaults(handler=_guard(_settings))
+
+    _hostfaults.register(sub, _guard)
 
 
 def _positive(text: str) -> int:
@@ -171,6 +176,15 @@ def render(described: dict[str, Any]) -> list[str]:
     if host["disks"]:
         lines.append("  host disks: " + ", ".join(
             f"{d['number']} ({d['size_bytes'] / 2**30:.1f} GiB)" for d in host["disks"]))
+    if host["guarded"] is not None:
+        lines.append(f"  guarded host: {'yes' if host['guarded'] else 'no'}")
+    for gpu in host["remotefx_gpus"]:
+        lines.append(f"  RemoteFX GPU {gpu['name']} ({gpu['video_memory_mb']} MB): "
+                     f"{'enabled' if gpu['enabled'] else 'not enabled'} for RemoteFX")
+    for device in host["assignable_devices"]:
+        holder = device["assigned_to"]
+        lines.append(f"  assignable PCI device {_pci(device)}: "
+                     + (f"assigned to {holder}" if holder else "free"))
     lines.append("  settings: " + " ".join(f"{k}={v}" for k, v in host["settings"].items()))
     if not described["vms"]:
         lines.append("")
@@ -219,8 +233,39 @@ def _render_vm(vm: dict[str, Any]) -> list[str]:
                      f"{nic['switch'] or 'not connected'}")
     for port in vm["serial_ports"]:
         lines.append(f"  {port['name']}: {port['pipe'] or 'not connected'}")
+    for vnode in vm.get("numa_placement", []):
+        where = " + ".join(f"{mb} MB on node {node}" for node, mb in
+                           sorted(vnode["memory_mb"].items()))
+        lines.append(f"  running: virtual NUMA node {vnode['virtual_node']}: {where}, "
+                     f"{vnode['processors']} processor(s) on node {vnode['home_node']}")
+    for endpoint in vm.get("serial_endpoints", []):
+        if endpoint.get("conflict"):
+            lines.append(f"  running: COM {endpoint['com']} not served: "
+                         f"{endpoint['conflict']}")
+        else:
+            state = "listening" if endpoint["listening"] else "not served by any process"
+            lines.append(f"  running: COM {endpoint['com']} {endpoint['pipe']} -> "
+                         f"{endpoint['socket']} ({state})")
     security = vm["security"]
     if security:
-        lines.append(f"  security: TPM {'on' if security['tpm'] else 'off'}, shielding "
-                     f"{'on' if security['shielded'] else 'off'}")
+        lines.append(
+            f"  security: TPM {_on(security['tpm'])}, shielding {_on(security['shielded'])}, "
+            f"state encryption {_on(security['encrypted_state'])}, key protector "
+            f"{'set' if security['key_protector'] else 'none'}"
+            + (", provisioned" if security["provisioned"] else ""))
+    remotefx = vm["remotefx"]
+    if remotefx:
+        vram = f", {remotefx['vram_mb']} MB VRAM" if remotefx["vram_mb"] else ""
+        lines.append(f"  RemoteFX: {remotefx['monitors']} monitor(s) at up to "
+                     f"{remotefx['resolution']}{vram}")
+    for device in vm["pci_devices"]:
+        lines.append(f"  PCI device {_pci(device)}")
     return lines
+
+
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def _pci(device: dict[str, Any]) -> str:
+    return (f"{device['vendor_id']}:{device['product_id']} at {device['location_path']}")

@@ -48,6 +48,64 @@ def test_init_show_reset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert json.loads(capsys.readouterr().out)["vms"] == []
 
 
+HOST_FILE = """
+preset = "ws2016"
+guarded = true
+
+[[assignable_devices]]
+vendor_id = "10DE"
+product_id = "13F2"
+location_path = "PCIROOT(0)#PCI(0300)#PCI(0000)"
+"""
+
+
+def _secure_remotefx_dda_vm(state: Path, pdk: Path) -> None:
+    """A VM with a vTPM (from a PDK), a RemoteFX adapter and an assigned GPU."""
+    from tests.unit.emulator.hvclient import Client
+    from tests.unit.emulator.test_pci import assignment
+    from tests.unit.emulator.test_remotefx import remotefx, without_synthetic_display
+    from tests.unit.emulator.test_security import Security
+
+    from hyperv_emulator.profiles import AssignableDevice
+    from hyperv_emulator.shielding_data import write_pdk
+
+    client = Client(open_host(state).session())
+    system = client.define("secure-1", AutomaticShutdownAction=2)
+    security = Security(client)
+    security.protect(system, list(write_pdk(pdk).key_protector))
+    client.ok(security.modify(system, TpmEnabled=True, EncryptStateAndVmMigrationTraffic=True))
+    without_synthetic_display(client, system)
+    client.add_ok(system, remotefx(client, resolution=3, monitors=2, vram=256 * 2**20))
+    client.add_ok(system, assignment(client, AssignableDevice(
+        "10DE", "13F2", "PCIROOT(0)#PCI(0300)#PCI(0000)")))
+
+
+def test_show_security_remotefx_and_pci(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "host.db"
+    host_file = tmp_path / "host.toml"
+    host_file.write_text(HOST_FILE)
+    assert main(["host", "init", str(state), "--profile", str(host_file)]) == 0
+    assert main(["host", "show", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert "guarded host: yes" in text
+    assert "RemoteFX GPU NVIDIA GRID K2 (4096 MB): enabled for RemoteFX" in text
+    assert "assignable PCI device 10DE:13F2 at PCIROOT(0)#PCI(0300)#PCI(0000): free" in text
+    _secure_remotefx_dda_vm(state, tmp_path / "t.pdk")
+    assert main(["host", "show", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert "PCIROOT(0)#PCI(0300)#PCI(0000): assigned to secure-1" in text
+    assert ("security: TPM on, shielding off, state encryption on, key protector set"
+            in text)
+    assert "RemoteFX: 2 monitor(s) at up to 1920x1200, 256 MB VRAM" in text
+    assert "  PCI device 10DE:13F2 at PCIROOT(0)#PCI(0300)#PCI(0000)" in text
+    assert main(["host", "show", str(state), "--json"]) == 0
+    vm = json.loads(capsys.readouterr().out)["vms"][0]
+    assert vm["security"]["key_protector"] is True and vm["security"]["provisioned"] is False
+    assert vm["remotefx"] == {"monitors": 2, "resolution": "1920x1200", "vram_mb": 256}
+    assert [d["vendor_id"] for d in vm["pci_devices"]] == ["10DE"]
+
+
 def test_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "host.db"
     main(["host", "init", str(state)])

@@ -1,16 +1,21 @@
 """Fixtures: a small made-up schema (`reg`, `synthetic_host`) to test the engine on its own,
-and `client`, a driver-like client of a real emulated Hyper-V host for the provider tests."""
+and `client`, a driver-like client of a real emulated Hyper-V host for the provider tests.
+After every test, whatever serial endpoints it left served are closed, and no serving
+thread may outlive that (a leak fails the test)."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.unit.emulator.hvclient import Client
 
-from hyperv_emulator import store
+from hyperv_emulator import serial, store
 from hyperv_emulator.host import Host, init_host, open_host
 from hyperv_emulator.profiles import PRESETS, HostDisk, profile_to_mapping
 from hyperv_emulator.schema.model import (
@@ -138,3 +143,20 @@ def client(tmp_path: Path) -> Iterator[Client]:
         disks=(HostDisk(3, 10 * 2**30, "SER-3"),)))
     with host.session() as session:
         yield Client(session)
+
+
+@pytest.fixture(autouse=True)
+def _no_serial_leftovers() -> Iterator[None]:
+    yield
+    serial.stop_serving()
+    left = [t.name for t in threading.enumerate() if t.name.startswith("hyperv-emulator-serial")]
+    assert left == [], f"serving threads left behind: {left}"
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A folder whose socket paths fit a socket address (plain clients can connect)."""
+    folder = Path(tempfile.mkdtemp(prefix="hv", dir="/tmp"))
+    yield folder
+    serial.stop_serving()
+    shutil.rmtree(folder, ignore_errors=True)

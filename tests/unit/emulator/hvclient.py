@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hyperv_emulator.host import init_host
 from hyperv_emulator.instances import Instance
+from hyperv_emulator.profiles import HostProfile
 from hyperv_emulator.session import MethodResult, Session
 
 VSMS_QUERY = "SELECT * FROM Msvm_VirtualSystemManagementService"
@@ -117,7 +118,7 @@ class Client:
 HV = "Microsoft:Hyper-V:"
 
 
-
-
-def client_for(tmp_path: Path, preset: str) -> Client:
-    return Client(init_host(tmp_path / f"{preset}.db", preset).session())
+def client_for(tmp_path: Path, preset: str | HostProfile) -> Client:
+    """A client of a fresh host of that preset (or profile) under tmp_path."""
+    name = preset if isinstance(preset, str) else preset.hostname
+    return Client(init_host(tmp_path / f"{name}.db", preset).session())

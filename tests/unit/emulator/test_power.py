@@ -107,7 +107,7 @@ def test_starting_beyond_host_memory_fails(tmp_path: Path) -> None:
     memory["VirtualQuantity"] = 4096
     client.ok(client.call("ModifyResourceSettings", ResourceSettings=[memory]))
     job = client.refused(client.state(other, 2), 32778)
-    assert "not enough memory" in job["ErrorDescription"]
+    assert "not enough memory" in job["ErrorDescription"].lower()
     assert client.enabled_state(other) == OFF
     client.ok(client.state(big, 3))
     client.ok(client.state(other, 2))
