@@ -65,6 +65,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "geterror": ("Error",),
     "geterrorex": ("Errors",),
     "get": ("cmdletOutput",),
+    "getdeviceproperties": ("deviceProperties",),
 }
 CLASS_OUTPUTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("msvm_concretejob", "requeststatechange"): (),

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 from nova_hyperv.cim import CimError, CimInstance, CimSession, like_prefix, parse_path, quote
 from nova_hyperv.hyperv import names
-from nova_hyperv.hyperv.errors import NotSupportedYet, VmCreateFailed
-from nova_hyperv.hyperv.host import VSwitch
+from nova_hyperv.hyperv.errors import HostConfigurationError, NotSupportedYet, VmCreateFailed
+from nova_hyperv.hyperv.host import VSwitch, assignable_devices
 from nova_hyperv.hyperv.names import ResourceType, SubType, VmState
 from nova_hyperv.hyperv.vms import Vm
 from nova_hyperv.rules import DiskPlan, VmPlan
@@ -43,6 +43,9 @@ __all__ = ["DATA_ROOTS", "check_supported", "create_vm", "destroy_defined"]
 
 LOG = logging.getLogger(__name__)
 
+S3_ADDRESS_REMOTEFX = "02C1,00000000,01"  # the S3 controller's Address with RemoteFX
+REMOTEFX_RESOLUTIONS = {"1024x768": 0, "1280x1024": 1, "1600x1200": 2, "1920x1200": 3,
+                        "2560x1600": 4, "3840x2160": 5}  # MaximumScreenResolution
 DATA_ROOTS = ("ConfigurationDataRoot", "SnapshotDataRoot", "SuspendDataRoot",
               "SwapFileDataRoot", "LogDataRoot")
 
@@ -50,12 +53,6 @@ DATA_ROOTS = ("ConfigurationDataRoot", "SnapshotDataRoot", "SuspendDataRoot",
 def check_supported(plan: VmPlan) -> None:
     """Refuse, before anything is made, what the plan asks for and this driver does not
     apply yet. Each is a seam a later part fills in (see docs/driver.md)."""
-    if plan.remotefx is not None:
-        raise NotSupportedYet("RemoteFX", "os:resolution", "the RemoteFX video adapter is "
-                              "not applied yet")
-    if plan.pci_devices:
-        raise NotSupportedYet("PCI passthrough (DDA)", "pci_passthrough:alias",
-                              "assigning host PCI devices is not applied yet")
     if plan.vtpm.enabled:
         raise NotSupportedYet("vTPM / shielded VM", "os_vtpm / os_shielded_vm",
                               "the virtual TPM and shielding are not applied yet")
@@ -78,6 +75,8 @@ class _Devices:
     scsi: list[str] = field(default_factory=list)
     serial: dict[int, CimInstance] = field(default_factory=dict)
     nics: dict[str, str] = field(default_factory=dict)
+    display: str | None = None  # the synthetic display controller (RemoteFX replaces it)
+    s3: CimInstance | None = None  # generation 1's S3 display controller
 
 
 def _new(session: CimSession, class_name: str, **values: object) -> CimInstance:
@@ -142,6 +141,10 @@ def _read_devices(session: CimSession, guid: str) -> _Devices:
             devices.serial[_com_number(device)] = device
         elif subtype == SubType.SYNTHETIC_NIC:
             devices.nics[str(device.get("ElementName"))] = device.path
+        elif subtype == SubType.SYNTHETIC_DISPLAY:
+            devices.display = device.path
+        elif subtype == SubType.S3_DISPLAY:
+            devices.s3 = device
     return devices
 
 
@@ -169,6 +172,9 @@ def _defaults(plan: VmPlan, devices: _Devices) -> list[CimInstance]:
         cpu["MaxProcessorsPerNumaNode"] = plan.numa.cpus_per_node
         ram["MaxMemoryBlocksPerNumaNode"] = plan.numa.memory_mb_per_node
     changed = [cpu, ram]
+    if plan.remotefx is not None and devices.s3 is not None:
+        devices.s3["Address"] = S3_ADDRESS_REMOTEFX  # generation 1 with RemoteFX
+        changed.append(devices.s3)
     for port in plan.serial_ports:
         device = devices.serial.get(port.port)
         if device is None:
@@ -206,6 +212,43 @@ def _drive(session: CimSession, disk: DiskPlan, devices: _Devices) -> CimInstanc
                 ResourceType=int(ResourceType.DVD_DRIVE if dvd else ResourceType.DISK_DRIVE),
                 ResourceSubType=SubType.DVD_DRIVE if dvd else SubType.DISK_DRIVE,
                 Parent=controller, AddressOnParent=str(disk.slot))
+
+
+def _remotefx(session: CimSession, plan: VmPlan) -> list[CimInstance]:
+    if plan.remotefx is None:
+        return []
+    adapter = _new(session, names.SYNTHETIC_3D_DISPLAY,
+                   ResourceType=int(ResourceType.GRAPHICS),
+                   ResourceSubType=SubType.SYNTHETIC_3D_DISPLAY,
+                   MaximumMonitors=plan.remotefx.monitors,
+                   MaximumScreenResolution=REMOTEFX_RESOLUTIONS[plan.remotefx.resolution])
+    if plan.remotefx.vram_bytes is not None:
+        adapter["VRAMSizeBytes"] = plan.remotefx.vram_bytes
+    return [adapter]
+
+
+def _pci_devices(session: CimSession, plan: VmPlan) -> list[str]:
+    """A free host device for each device the plan asks for (paths), or an error."""
+    if not plan.pci_devices:
+        return []
+    free = [d for d in assignable_devices(session) if d.free]
+    chosen: list[str] = []
+    for wanted in plan.pci_devices:
+        kind = (wanted.vendor_id, wanted.product_id)
+        candidates = [d.path for d in free if (d.vendor_id, d.product_id) == kind]
+        left = [path for path in candidates if path not in chosen]
+        if not left:
+            asked = sum(1 for w in plan.pci_devices if (w.vendor_id, w.product_id) == kind)
+            raise HostConfigurationError(
+                f"{plan.name} needs {asked} PCI device(s) {wanted.vendor_id}:"
+                f"{wanted.product_id}; this host has {len(candidates)} free")
+        chosen.append(left[0])
+    return chosen
+
+
+def _pci_port(session: CimSession, device: str) -> CimInstance:
+    return _new(session, names.PCI_EXPRESS, ResourceType=int(ResourceType.PCI_EXPRESS),
+                ResourceSubType=SubType.PCI_EXPRESS, HostResource=[device])
 
 
 def _medium(session: CimSession, disk: DiskPlan, drive: str, path: str) -> CimInstance:
@@ -276,6 +319,7 @@ def create_vm(
     missing = [d.name for d in plan.disks if d.name not in files]
     if missing:
         raise ValueError(f"no file for the disks {', '.join(missing)}")
+    pci = _pci_devices(session, plan)  # before anything is made: enough free devices?
     step, vm_path = "defining it", ""
     try:
         result = session.invoke(
@@ -293,16 +337,23 @@ def create_vm(
                                 ResourceSettings=_defaults(plan, devices))
         session.finish(result, step, timeout=timeout)
 
+        if plan.remotefx is not None and devices.display:
+            step = "removing its synthetic display controller (RemoteFX replaces it)"
+            result = session.invoke(service, "RemoveResourceSettings",
+                                    ResourceSettings=[devices.display])
+            session.finish(result, step, timeout=timeout)
+
         step = "adding its drives and network adapters"
         ordered = _boot_ordered(plan)
         macs = {n.name: n.mac for n in plan.nics}
         settings = [_drive(session, item, devices) if isinstance(item, DiskPlan)
                     else _nic(session, item, macs[item]) for item in ordered]
+        extra = _remotefx(session, plan) + [_pci_port(session, d) for d in pci]
         result = session.invoke(service, "AddResourceSettings", AffectedConfiguration=vm_path,
-                                ResourceSettings=settings)
+                                ResourceSettings=settings + extra)
         session.finish(result, step, timeout=timeout)
         added = dict(zip((i.name if isinstance(i, DiskPlan) else i for i in ordered),
-                         result["ResultingResourceSettings"], strict=True))
+                         result["ResultingResourceSettings"], strict=False))
 
         step = "attaching its disk images and connecting its network adapters"
         settings = [_medium(session, d, added[d.name], files[d.name]) for d in plan.disks]

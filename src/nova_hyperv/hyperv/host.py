@@ -29,7 +29,8 @@ from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.errors import HostConfigurationError
 from nova_hyperv.rules import AssignablePciDevice, HostFacts, HostNumaNode
 
-__all__ = ["HostInfo", "HostNode", "PciDevice", "VSwitch", "find_switch", "read_host"]
+__all__ = ["HostInfo", "HostNode", "PciDevice", "VSwitch", "assignable_devices", "find_switch",
+           "read_host"]
 
 HGS_NAMESPACE = "root/Microsoft/Windows/Hgs"
 CLUSTER_NAMESPACE = "root/MSCluster"
@@ -52,6 +53,8 @@ class PciDevice:
     instance_path: str
     location_path: str
     free: bool
+    path: str = ""  # the host's Msvm_PciExpress (what a VM's PCI port names)
+    address: str = ""  # dddd:bb:dd.f ("" when Windows does not say)
 
 
 @dataclass(frozen=True)
@@ -145,19 +148,49 @@ def _remotefx_gpus(session: CimSession, version: tuple[int, int, int]) -> tuple[
     return tuple(str(g.get("Name", "")) for g in gpus)
 
 
-def _pci_devices(session: CimSession, version: tuple[int, int, int]) -> tuple[PciDevice, ...]:
-    if version < (10, 0, 0):  # Discrete Device Assignment arrived in 2016
-        return ()
+_GUID_NAME = re.compile(r"^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
+_LOCATION = re.compile(r"PCI bus (\d+), device (\d+), function (\d+)")
+_addresses: dict[str, str] = {}  # device instance path -> PCI address (never changes)
+
+
+def _pci_address(session: CimSession, instance_path: str) -> str:
+    """The device's PCI address (dddd:bb:dd.f) from its PnP LocationInfo, as nova's PCI
+    tracker wants it; Windows gives "PCI bus B, device D, function F"."""
+    found = _addresses.get(instance_path.lower())
+    if found is not None:
+        return found
+    address = ""
+    entities = session.query(f"SELECT * FROM Win32_PnPEntity WHERE DeviceID = "
+                             f"{quote(instance_path)}", CIMV2)
+    if entities:
+        result = session.invoke(entities[0], "GetDeviceProperties",
+                                devicePropertyKeys=["DEVPKEY_Device_LocationInfo"])
+        for prop in result.get("deviceProperties", []) or []:
+            match = _LOCATION.search(str(prop.get("Data", "")))
+            if match:
+                bus, slot, function = (int(g) for g in match.groups())
+                address = f"0000:{bus:02x}:{slot:02x}.{function:x}"
+    _addresses[instance_path.lower()] = address
+    return address
+
+
+def assignable_devices(session: CimSession, *,
+                       with_addresses: bool = False) -> tuple[PciDevice, ...]:
+    """The host's devices dismounted for DDA, each free or held by a VM.
+
+    A device assigned to a VM shows twice in Msvm_PciExpress (the host's, and the VM's
+    with SystemName = the VM's GUID); the host's are those named after the host.
+    """
     try:
         devices = session.query("SELECT * FROM Msvm_PciExpress")
     except _ABSENT:
         return ()
+    devices = [d for d in devices if not _GUID_NAME.match(str(d.get("SystemName", "")))]
     if not devices:
         return ()
-    assigned: set[str] = set()
+    held: list[str] = []
     for setting in session.query("SELECT * FROM Msvm_PciExpressSettingData"):
-        for resource in setting.get("HostResource", ()) or ():
-            assigned.add(str(resource).lower())
+        held.extend(str(r) for r in setting.get("HostResource", ()) or ())
     result = []
     for device in devices:
         instance_path = str(device.get("DeviceInstancePath", ""))
@@ -167,9 +200,23 @@ def _pci_devices(session: CimSession, version: tuple[int, int, int]) -> tuple[Pc
         result.append(PciDevice(
             vendor_id=ids.group(1).lower(), product_id=ids.group(2).lower(),
             instance_path=instance_path, location_path=str(device.get("LocationPath", "")),
-            free=device.path.lower() not in assigned,
+            free=not any(_same(device.path, h) for h in held), path=device.path,
+            address=_pci_address(session, instance_path) if with_addresses else "",
         ))
     return tuple(result)
+
+
+def _same(a: str, b: str) -> bool:
+    left, right = parse_path(a), parse_path(b)
+    return (left.class_name.lower() == right.class_name.lower()
+            and {k.lower(): v.lower() for k, v in left.keys.items()}
+            == {k.lower(): v.lower() for k, v in right.keys.items()})
+
+
+def _pci_devices(session: CimSession, version: tuple[int, int, int]) -> tuple[PciDevice, ...]:
+    if version < (10, 0, 0):  # Discrete Device Assignment arrived in 2016
+        return ()
+    return assignable_devices(session, with_addresses=True)
 
 
 def _guarded(session: CimSession, version: tuple[int, int, int]) -> bool:

@@ -17,6 +17,8 @@ SASD = "Msvm_StorageAllocationSettingData"
 SYNTHETIC_NIC = "Msvm_SyntheticEthernetPortSettingData"
 PORT_ALLOCATION = "Msvm_EthernetPortAllocationSettingData"
 SWITCH = "Msvm_VirtualEthernetSwitch"
+SYNTHETIC_3D_DISPLAY = "Msvm_Synthetic3DDisplayControllerSettingData"
+PCI_EXPRESS = "Msvm_PciExpressSettingData"
 SHUTDOWN_COMPONENT = "Msvm_ShutdownComponent"
 LOGICAL_IDENTITY = "Msvm_LogicalIdentity"
 
@@ -34,8 +36,10 @@ class ResourceType(IntEnum):
     DVD_DRIVE = 16
     DISK_DRIVE = 17
     SERIAL_PORT = 21
+    GRAPHICS = 24
     LOGICAL_DISK = 31
     ETHERNET_CONNECTION = 33
+    PCI_EXPRESS = 32769
 
 
 class SubType:
@@ -50,6 +54,10 @@ class SubType:
     SYNTHETIC_NIC = "Microsoft:Hyper-V:Synthetic Ethernet Port"
     ETHERNET_CONNECTION = "Microsoft:Hyper-V:Ethernet Connection"
     SERIAL_PORT = "Microsoft:Hyper-V:Serial Port"
+    SYNTHETIC_DISPLAY = "Microsoft:Hyper-V:Synthetic Display Controller"
+    S3_DISPLAY = "Microsoft:Hyper-V:S3 Display Controller"
+    SYNTHETIC_3D_DISPLAY = "Microsoft:Hyper-V:Synthetic 3D Display Controller"
+    PCI_EXPRESS = "Microsoft:Hyper-V:Virtual Pci Express Port"
 
 
 class VmState(IntEnum):

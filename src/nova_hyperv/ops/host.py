@@ -140,11 +140,11 @@ class HostOps:
                          "threads": max(1, info.logical_processors // max(1, info.cores))},
         }
         pci = [{
-            "address": device.location_path, "vendor_id": device.vendor_id,
+            "address": device.address, "vendor_id": device.vendor_id,
             "product_id": device.product_id, "dev_id": device.instance_path,
             "dev_type": obj_fields.PciDeviceType.STANDARD, "numa_node": None,
             "label": f"label_{device.vendor_id}_{device.product_id}",
-        } for device in info.pci_devices]
+        } for device in info.pci_devices if device.address]
         return {
             "vcpus": info.logical_processors,
             "memory_mb": info.memory_mb,

@@ -176,9 +176,18 @@ def test_job_that_never_ends_times_out_and_is_killed(session: cim.CimSession,
     assert session.get(vm.path)["EnabledState"] == 3  # the kill put it back
 
 
-def test_static_method_without_provider_is_not_supported(session: cim.CimSession) -> None:
+def test_static_method_with_an_embedded_output(session: cim.CimSession) -> None:
+    result = session.invoke("root/Microsoft/Windows/Hgs:MSFT_HgsClientConfiguration", "Get")
+    assert result.return_value == 0
+    assert result["cmdletOutput"]["IsHostGuarded"] is False
+
+
+def test_method_the_host_does_not_implement_is_not_supported(
+        session: cim.CimSession) -> None:
+    vm = session.get(_define(session, "exported"))
     with pytest.raises(cim.CimNotSupported):
-        session.invoke("root/Microsoft/Windows/Hgs:MSFT_HgsClientConfiguration", "Get")
+        session.invoke(_service(session), "ExportSystemDefinition",
+                       ComputerSystem=vm.path, ExportDirectory="C:\\x")
 
 
 def test_round_trips_are_counted(session: cim.CimSession) -> None:

@@ -30,8 +30,10 @@ CLASSES = {
     "geterror": "Msvm_ConcreteJob",
     "geterrorex": "Msvm_ConcreteJob",
     "get": "MSFT_HgsClientConfiguration",
+    "getdeviceproperties": "Win32_PnPEntity",
 }
-NAMESPACES = {"MSFT_HgsClientConfiguration": "root/microsoft/windows/hgs"}
+NAMESPACES = {"MSFT_HgsClientConfiguration": "root/microsoft/windows/hgs",
+              "Win32_PnPEntity": "root/cimv2"}
 
 
 def _schema_outputs(class_name: str, method: str) -> tuple[str, ...]:

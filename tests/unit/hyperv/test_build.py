@@ -140,8 +140,6 @@ def test_iso_root_is_a_dvd_and_boots_first_on_gen1(client: HyperVClient, host: H
 
 
 @pytest.mark.parametrize(("changes", "feature"), [
-    ({"remotefx": rules.RemoteFxPlan(1, "1920x1200", None)}, "RemoteFX"),
-    ({"pci_devices": (rules.PciDevicePlan("10de", "1db4"),)}, "PCI passthrough"),
     ({"vtpm": rules.VtpmPlan(enabled=True, shielded=True)}, "vTPM"),
     ({"config_drive": True}, "config drive"),
 ])
@@ -203,3 +201,84 @@ def test_round_trips_of_a_full_gen2_build(host: Host, tmp_path: Path) -> None:
     # ModifySystemSettings was needed.
     assert stats.as_dict() == {"queries": 3, "gets": 0, "calls": 4, "job_polls": 0,
                                "total": 7}
+
+
+def _remotefx_host(tmp_path: Path, adapter: str, preset: str = "ws2016") -> tuple[Host,
+                                                                                 HyperVClient]:
+    from tests.unit.hyperv.conftest import open_client
+
+    from hyperv_emulator import init_host
+
+    host = init_host(tmp_path / "rfx.db", preset)
+    return host, open_client(host, adapter)
+
+
+@pytest.mark.parametrize("adapter", ["emulated", "wmi"])
+@pytest.mark.parametrize("generation", [1, 2])
+def test_remotefx_replaces_the_display_controller(tmp_path: Path, adapter: str,
+                                                  generation: int) -> None:
+    host, client = _remotefx_host(tmp_path, adapter)
+    properties = {"hw_machine_type": "hyperv-gen2"} if generation == 2 else {}
+    plan = plan_for(client, rules.HyperVConfig(enable_remotefx=True), properties=properties,
+                    extra_specs={"os:resolution": "1920x1200", "os:monitors": "2",
+                                 "os:vram": "256"})
+    build(client, plan, tmp_path)
+    [vm] = inventory(host)
+    assert vm["remotefx"] == {"monitors": 2, "resolution": "1920x1200", "vram_mb": 256}
+    with host.session() as session:
+        displays = {d["ResourceSubType"]: d for d in session.query(
+            "SELECT * FROM Msvm_ResourceAllocationSettingData WHERE ResourceType = 24")
+            if d["InstanceID"].startswith("Microsoft:" + vm["id"])}
+    assert "Microsoft:Hyper-V:Synthetic Display Controller" not in displays
+    if generation == 1:
+        assert displays["Microsoft:Hyper-V:S3 Display Controller"]["Address"] == \
+            "02C1,00000000,01"
+
+
+def test_remotefx_refused_by_a_2019_host_leaves_no_vm(tmp_path: Path) -> None:
+    # The rules refuse RemoteFX for a 2019 host before any VM exists; a plan made for
+    # another host shows what the host itself does: it refuses, and the VM goes.
+    host, client = _remotefx_host(tmp_path, "emulated", "ws2019")
+    plan = plan_for(client)
+    with pytest.raises(VmCreateFailed, match="RemoteFX 3D video is not available"):
+        build(client, dataclasses.replace(plan, remotefx=rules.RemoteFxPlan(
+            1, "1920x1200", None)), tmp_path)
+    assert inventory(host) == []
+
+
+def _dda_host(tmp_path: Path, adapter: str) -> tuple[Host, HyperVClient]:
+    from tests.unit.hyperv.conftest import open_client
+
+    from hyperv_emulator import init_host
+    from hyperv_emulator.profiles import PRESETS, AssignableDevice
+
+    profile = PRESETS["ws2022"].replace(assignable_devices=(
+        AssignableDevice("10DE", "1EB8", "PCIROOT(0)#PCI(0300)#PCI(0000)"),
+        AssignableDevice("10DE", "1EB8", "PCIROOT(0)#PCI(0301)#PCI(0000)"),
+    ))
+    host = init_host(tmp_path / "dda.db", profile)
+    return host, open_client(host, adapter)
+
+
+@pytest.mark.parametrize("adapter", ["emulated", "wmi"])
+def test_pci_devices_are_assigned_until_none_is_free(tmp_path: Path, adapter: str) -> None:
+    host, client = _dda_host(tmp_path, adapter)
+    assert [(d.vendor_id, d.product_id, d.free) for d in client.host().pci_devices] == [
+        ("10de", "1eb8", True), ("10de", "1eb8", True)]
+    assert [d.address for d in client.host().pci_devices] == ["0000:01:00.0", "0000:02:00.0"]
+    wanted = (rules.PciDevicePlan("10de", "1eb8"),)
+    for index in range(2):
+        plan = dataclasses.replace(
+            plan_for(client, name=f"gpu-{index}",
+                     uuid=f"00000000-0000-0000-0000-00000000000{index}"),
+            pci_devices=wanted, host_shutdown_action="TurnOff")
+        build(client, plan, tmp_path / str(index))
+    assert sorted(len(vm["pci_devices"]) for vm in inventory(host)) == [1, 1]
+    assert [d.free for d in client.host(refresh=True).pci_devices] == [False, False]
+    plan = dataclasses.replace(plan_for(client, name="gpu-2"), pci_devices=wanted,
+                               host_shutdown_action="TurnOff")
+    from nova_hyperv.hyperv import HostConfigurationError
+
+    with pytest.raises(HostConfigurationError, match="has 0 free"):
+        build(client, plan, tmp_path / "2")
+    assert len(inventory(host)) == 2

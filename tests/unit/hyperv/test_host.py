@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,8 @@ def test_host_facts_are_what_the_host_serves(tmp_path: Path, preset: str,
     client = open_client(init_host(tmp_path / "h.db", profile), adapter)
     info = client.host()
     expected = host_facts(profile)
-    facts = info.facts
-    assert facts.windows_version == expected.windows_version
-    assert facts.logical_processors == expected.logical_processors
-    assert facts.numa_nodes == expected.numa_nodes
-    assert facts.server_features == expected.server_features
-    assert (facts.guarded, facts.clustered, facts.assignable_pci_devices) == (False, False, ())
+    # What the CLI plans with (from the profile) is what the driver reads from the host.
+    assert info.facts == expected
     assert info.hostname == profile.hostname
     assert info.memory_mb == profile.memory_mb
     major, minor, _ = expected.windows_version
@@ -63,3 +60,20 @@ def test_switch_by_name_or_the_only_one(tmp_path: Path) -> None:
     with pytest.raises(HostConfigurationError, match="set vswitch_name"):
         two.switch(None)
     assert two.switch("it's \"odd\"").name == "it's \"odd\""
+
+
+@pytest.mark.parametrize("adapter", ["emulated", "wmi"])
+def test_guarded_host_with_remotefx_and_dda_devices(tmp_path: Path, adapter: str) -> None:
+    from hyperv_emulator.profiles import AssignableDevice
+
+    profile = PRESETS["ws2016"].replace(guarded=True, assignable_devices=(
+        AssignableDevice("10DE", "1DB4", "PCIROOT(0)#PCI(0300)#PCI(0000)"),))
+    client = open_client(init_host(tmp_path / "h.db", profile), adapter)
+    facts = client.host().facts
+    expected = host_facts(profile)
+    assert facts == dataclasses.replace(expected, assignable_pci_devices=tuple(
+        dataclasses.replace(d, vendor_id=d.vendor_id.lower(), product_id=d.product_id.lower())
+        for d in expected.assignable_pci_devices))  # the rules compare ids case-insensitively
+    assert facts.guarded and facts.remotefx_gpus == ("NVIDIA GRID K2",)
+    assert [(d.vendor_id, d.product_id, d.free) for d in facts.assignable_pci_devices] == [
+        ("10de", "1db4", True)]
