@@ -4,19 +4,27 @@ Load it with `compute_driver = hyperv.HyperVDriver` (nova's old in-tree name),
 `compute_hyperv.driver.HyperVDriver` (compute-hyperv's) or
 `nova_hyperv.driver.HyperVDriver`; docs/architecture.md says why all three resolve here.
 
-The lifecycle methods land on top of the Hyper-V client layer (issue 7); until then nova's
-base class answers them with NotImplementedError, which is the truth.
+A thin dispatcher: every method hands over to `ops.host.HostOps` (the node) or
+`ops.vmops.InstanceOps` (an instance). Methods of nova's interface that this driver does
+not implement yet (volumes, interface hot plug, consoles, snapshots, migration, rescue)
+are left to nova's base class, which answers NotImplementedError: the truth.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from nova import exception
 from nova.virt import driver
 
 from nova_hyperv import conf as hyperv_conf
+from nova_hyperv.hyperv import RequestedState
+from nova_hyperv.ops.errors import converted
+from nova_hyperv.ops.host import HostOps
+from nova_hyperv.ops.vmops import InstanceOps
 
 hyperv_conf.register_opts(hyperv_conf.CONF)
+CONF = hyperv_conf.CONF
 
 
 class HyperVDriver(driver.ComputeDriver):
@@ -86,4 +94,135 @@ class HyperVDriver(driver.ComputeDriver):
         super().__init__(virtapi)
         # Read once: several computes in one process (functional tests, the local cloud)
         # each get the host_uri set when they were created.
-        self.host_uri = hyperv_conf.parse_host_uri(hyperv_conf.CONF.hyperv.host_uri)
+        self.host_uri = hyperv_conf.parse_host_uri(CONF.hyperv.host_uri)
+        self._host = HostOps(self.host_uri, CONF)
+        self._vmops = InstanceOps(self._host, CONF, virtapi)
+
+    # -- the node --------------------------------------------------------------------
+
+    @converted
+    def init_host(self, host: str) -> None:
+        self._host.init_host()
+        # Per host, not per class: Secure Boot needs a 2012 R2 host, vTPM a guarded one.
+        self.capabilities = self._host.capabilities(type(self).capabilities)
+
+    @converted
+    def get_available_nodes(self, refresh: bool = False) -> list[str]:
+        return [self._host.nodename()]
+
+    @converted
+    def get_available_resource(self, nodename: str) -> dict[str, Any]:
+        return self._host.available_resource()
+
+    @converted
+    def update_provider_tree(self, provider_tree: Any, nodename: str,
+                             allocations: Any = None) -> None:
+        inventory = provider_tree.data(nodename).inventory
+        provider_tree.update_inventory(nodename, self._host.inventory(
+            self._get_allocation_ratios(inventory),
+            self._get_reserved_host_disk_gb_from_config()))
+        wanted = self._host.traits()
+        traits = set(provider_tree.data(nodename).traits)
+        traits |= {t for t, present in wanted.items() if present}
+        traits -= {t for t, present in wanted.items() if not present}
+        provider_tree.update_traits(nodename, traits)
+
+    @converted
+    def get_host_uptime(self) -> str:
+        return self._host.uptime()
+
+    def get_host_ip_addr(self) -> str:
+        return str(CONF.my_ip)
+
+    # -- instances: listing and state -------------------------------------------------
+
+    @converted
+    def list_instances(self) -> list[str]:
+        return self._vmops.list_names()
+
+    @converted
+    def list_instance_uuids(self) -> list[str]:
+        return self._vmops.list_uuids()
+
+    @converted
+    def get_num_instances(self) -> int:
+        return self._vmops.count()
+
+    @converted
+    def instance_exists(self, instance: Any) -> bool:
+        try:
+            self._vmops.find(instance)
+        except exception.InstanceNotFound:
+            return False
+        return True
+
+    @converted
+    def get_info(self, instance: Any, use_cache: bool = True) -> Any:
+        return self._vmops.get_info(instance, use_cache)
+
+    # -- instances: life --------------------------------------------------------------
+
+    @converted
+    def spawn(self, context: Any, instance: Any, image_meta: Any, injected_files: Any,
+              admin_password: Any, allocations: Any, network_info: Any = None,
+              block_device_info: Any = None, power_on: bool = True,
+              accel_info: Any = None) -> None:
+        self._vmops.spawn(context, instance, image_meta, network_info, block_device_info,
+                          power_on=power_on)
+
+    @converted
+    def destroy(self, context: Any, instance: Any, network_info: Any,
+                block_device_info: Any = None, destroy_disks: bool = True,
+                destroy_secrets: bool = True) -> None:
+        self._vmops.destroy(instance, destroy_disks)
+
+    @converted
+    def cleanup(self, context: Any, instance: Any, network_info: Any,
+                block_device_info: Any = None, destroy_disks: bool = True,
+                migrate_data: Any = None, destroy_vifs: bool = True,
+                destroy_secrets: bool = True) -> None:
+        self._vmops.destroy(instance, destroy_disks)
+
+    @converted
+    def reboot(self, context: Any, instance: Any, network_info: Any, reboot_type: str,
+               block_device_info: Any = None, bad_volumes_callback: Any = None,
+               accel_info: Any = None, share_info: Any = None) -> None:
+        self._vmops.reboot(instance, reboot_type)
+
+    @converted
+    def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
+        self._vmops.power_off(instance, timeout, retry_interval)
+
+    @converted
+    def power_on(self, context: Any, instance: Any, network_info: Any,
+                 block_device_info: Any = None, accel_info: Any = None,
+                 share_info: Any = None) -> None:
+        self._vmops.set_state(instance, RequestedState.START)
+
+    @converted
+    def pause(self, instance: Any) -> None:
+        self._vmops.set_state(instance, RequestedState.PAUSE)
+
+    @converted
+    def unpause(self, instance: Any) -> None:
+        self._vmops.set_state(instance, RequestedState.START)
+
+    @converted
+    def suspend(self, context: Any, instance: Any) -> None:
+        self._vmops.set_state(instance, RequestedState.SAVE)
+
+    @converted
+    def resume(self, context: Any, instance: Any, network_info: Any,
+               block_device_info: Any = None, share_info: Any = None) -> None:
+        self._vmops.set_state(instance, RequestedState.START)
+
+    @converted
+    def resume_state_on_host_boot(self, context: Any, instance: Any, network_info: Any,
+                                  share_info: Any = None, block_device_info: Any = None) -> None:
+        self._vmops.resume_state_on_host_boot(instance)
+
+    def plug_vifs(self, instance: Any, network_info: Any) -> None:
+        """The Neutron agent on the host binds the ports; the NICs exist with the VM."""
+
+    def unplug_vifs(self, instance: Any, network_info: Any) -> None:
+        """The NICs go with the VM; the Neutron agent unbinds the ports."""

@@ -51,8 +51,12 @@ def _violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
                 "nova_hyperv.cli",
             ),
         ),
-        # The Hyper-V client speaks only the CimSession seam.
-        ("nova_hyperv.hyperv", ("hyperv_emulator",)),
+        # The Hyper-V client speaks only the CimSession seam, and knows nothing of Nova.
+        ("nova_hyperv.hyperv", ("hyperv_emulator", "nova", "nova_hyperv.ops",
+                                "nova_hyperv.driver", "vhdfile")),
+        # The seam knows neither Nova nor the layers above it.
+        ("nova_hyperv.cim", ("nova", "nova_hyperv.hyperv", "nova_hyperv.ops",
+                             "nova_hyperv.driver", "nova_hyperv.rules")),
         ("hyperv_emulator", ("nova_hyperv",)),
         ("vhdfile", ("nova_hyperv", "hyperv_emulator")),
     ],

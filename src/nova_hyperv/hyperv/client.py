@@ -1,0 +1,133 @@
+"""HyperVClient: one Hyper-V host over one CimSession, for the driver's ops modules.
+
+It keeps what does not change between calls (the management service, the host's
+description, the vSwitch paths) and a host-wide snapshot of every VM's state, so that
+the driver's periodic tasks cost a fixed number of round trips whatever the VM count.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+
+from nova_hyperv.cim import CimInstance, CimSession
+from nova_hyperv.hyperv import build, power, vms
+from nova_hyperv.hyperv.host import HostInfo, VSwitch, find_switch, read_host
+from nova_hyperv.hyperv.names import RequestedState
+from nova_hyperv.hyperv.vms import Vm, VmSummary
+from nova_hyperv.rules import VmPlan
+
+__all__ = ["HyperVClient", "Snapshot"]
+
+
+class Snapshot:
+    """Every VM's summary as read at `taken` (monotonic seconds)."""
+
+    def __init__(self, summaries: list[VmSummary]) -> None:
+        self.taken = time.monotonic()
+        self.summaries = summaries
+        self.by_uuid = {s.instance_uuid: s for s in summaries if s.instance_uuid}
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self.taken
+
+
+class HyperVClient:
+    def __init__(self, session: CimSession, *, job_timeout: float | None = 600.0) -> None:
+        self.session = session
+        self.job_timeout = job_timeout
+        self._lock = threading.Lock()
+        self._service: CimInstance | None = None
+        self._host: HostInfo | None = None
+        self._switches: dict[str, VSwitch] = {}
+        self._snapshot: Snapshot | None = None
+
+    # -- host ----------------------------------------------------------------------
+
+    @property
+    def service(self) -> CimInstance:
+        if self._service is None:
+            [self._service] = self.session.query(
+                "SELECT * FROM Msvm_VirtualSystemManagementService")
+        return self._service
+
+    def host(self, refresh: bool = False) -> HostInfo:
+        if refresh or self._host is None:
+            self._host = read_host(self.session)
+        return self._host
+
+    def switch(self, name: str | None) -> VSwitch:
+        key = (name or "").lower()
+        with self._lock:
+            found = self._switches.get(key)
+        if found is None:
+            found = find_switch(self.session, name)
+            with self._lock:
+                self._switches[key] = found
+        return found
+
+    def forget_switches(self) -> None:
+        with self._lock:
+            self._switches.clear()
+
+    # -- VMs -----------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """Read every VM's name, instance uuid and state now (one round trip)."""
+        taken = Snapshot(vms.list_vms(self.session, self.service))
+        with self._lock:
+            self._snapshot = taken
+        return taken
+
+    def cached_snapshot(self, max_age: float) -> Snapshot | None:
+        with self._lock:
+            found = self._snapshot
+        return found if found is not None and found.age <= max_age else None
+
+    def remember(self, uuid: str | None, vm: Vm) -> None:
+        """Keep the snapshot true after a change the driver made itself."""
+        if not uuid:
+            return
+        with self._lock:
+            found = self._snapshot
+            if found is None:
+                return
+            summary = VmSummary(vm.guid, vm.name, uuid, vm.state)
+            found.by_uuid[uuid] = summary
+            found.summaries = [s for s in found.summaries if s.guid != vm.guid] + [summary]
+
+    def forget(self, uuid: str) -> None:
+        with self._lock:
+            found = self._snapshot
+            if found is not None:
+                gone = found.by_uuid.pop(uuid, None)
+                if gone is not None:
+                    found.summaries = [s for s in found.summaries if s.guid != gone.guid]
+
+    def find_vm(self, name: str, uuid: str | None = None) -> Vm:
+        return vms.find_vm(self.session, name, uuid)
+
+    def owns(self, vm: Vm, uuid: str) -> bool:
+        return vms.check_owner(self.session, vm, uuid)
+
+    def create_vm(self, plan: VmPlan, *, files: Mapping[str, str], switch: VSwitch | None,
+                  data_root: str) -> Vm:
+        return build.create_vm(
+            self.session, self.service, plan, files=files, switch=switch,
+            data_root=data_root, host_version=self.host().windows_version,
+            timeout=self.job_timeout)
+
+    def set_state(self, vm: Vm, requested: RequestedState) -> Vm:
+        return power.request_state(self.session, vm, requested, self.job_timeout)
+
+    def soft_shutdown(self, vm: Vm, timeout: float, retry_interval: float = 5.0) -> bool:
+        return power.soft_shutdown(self.session, vm, timeout, retry_interval)
+
+    def reboot(self, vm: Vm, *, soft: bool, soft_timeout: float) -> str:
+        return power.reboot(self.session, vm, soft=soft, soft_timeout=soft_timeout,
+                            timeout=self.job_timeout)
+
+    def destroy(self, vm: Vm) -> None:
+        power.destroy(self.session, self.service, vm, self.job_timeout)
