@@ -29,6 +29,7 @@ from nova_hyperv.rules.request import (
     Flavor,
     HyperVConfig,
     Image,
+    ImageLayout,
     Instance,
     InstanceRequest,
     PciRequest,
@@ -37,6 +38,7 @@ from nova_hyperv.rules.request import (
     config_from_mapping,
     flavor_from_mapping,
 )
+from nova_hyperv.rules.rescue import check_rescue_image
 
 __all__ = [
     "CODES",
@@ -52,6 +54,7 @@ __all__ = [
     "HostNumaNode",
     "HyperVConfig",
     "Image",
+    "ImageLayout",
     "Instance",
     "InstanceRequest",
     "MemoryPlan",
@@ -69,6 +72,7 @@ __all__ = [
     "Volume",
     "VtpmPlan",
     "can_hot_plug_nic",
+    "check_rescue_image",
     "config_from_mapping",
     "default_disk_math",
     "flavor_from_mapping",

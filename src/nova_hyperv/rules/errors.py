@@ -26,6 +26,10 @@ CODES: Mapping[str, str] = {
     "generation-invalid": "hw_machine_type is not hyperv-gen1 or hyperv-gen2",
     "generation-unsupported-by-host": "generation 2 needs a Windows / Hyper-V Server 2012 R2+ host",
     "gen2-requires-vhdx": "a generation 2 VM's root disk must be VHDX, not VHD",
+    # Image preflight (the image's partition layout)
+    "image-not-uefi-bootable": "generation 2 on an image without an EFI loader on an ESP",
+    "image-not-bios-bootable": "generation 1 on a GPT or UEFI-only image without BIOS boot",
+    "secure-boot-requires-efi-loader": "Secure Boot on an image without an EFI boot loader",
     # Secure Boot
     "secure-boot-invalid": "os_secure_boot / os:secure_boot has an unknown value",
     "secure-boot-image-not-capable": "the flavor requires Secure Boot but the image is not capable",
@@ -87,6 +91,9 @@ CODES: Mapping[str, str] = {
     "nic-invalid": "a NIC's id or MAC address is malformed",
     "nic-hot-plug-requires-host-10": "NIC hot plug on a running VM needs a 2016+ host",
     "nic-hot-plug-requires-gen2": "NIC hot plug on a running VM needs a generation 2 VM",
+    # Rescue
+    "rescue-generation-mismatch": "the rescue image's generation differs from the instance's",
+    "rescue-image-iso-unsupported": "a rescue image must be a VHD or VHDX disk, not an ISO",
     # Resize
     "resize-root-disk-smaller": "a resize would shrink the root disk",
     "resize-ephemeral-disk-smaller": "a resize would shrink the ephemeral disks",

@@ -141,6 +141,8 @@ class VmPlan:
     host_shutdown_action: str  # Save | ShutDown | TurnOff
     config_drive: bool
     root_virtual_size: int | None  # bytes; None for ISO and volume roots
+    # Where the generation came from: hw_machine_type, the image layout, or the default.
+    generation_from: str = "hw_machine_type"
 
     @property
     def firmware(self) -> str:

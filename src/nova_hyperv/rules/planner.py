@@ -28,6 +28,7 @@ from nova_hyperv.rules.nics import nics
 from nova_hyperv.rules.numa import numa_topology
 from nova_hyperv.rules.pci import pci_devices
 from nova_hyperv.rules.plan import VmPlan
+from nova_hyperv.rules.preflight import check_boot_layout
 from nova_hyperv.rules.processors import processors
 from nova_hyperv.rules.qos import local_disk_iops
 from nova_hyperv.rules.remotefx import remotefx
@@ -44,7 +45,7 @@ from nova_hyperv.rules.serial import serial_ports
 from nova_hyperv.rules.shielding import vtpm
 from nova_hyperv.rules.values import Spot, to_int
 
-__all__ = ["plan_instance", "plan_resize"]
+__all__ = ["image_disk_layout", "plan_instance", "plan_resize"]
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 VM_NAME_MAX = 100  # Hyper-V's longest VM name
@@ -88,7 +89,8 @@ def _instance(instance: Instance) -> None:
 _BLOCK_SIZES = {"vhd": (4096, 256 * MIB), "vhdx": (MIB, 256 * MIB)}
 
 
-def _layout(image: Image, fmt: str) -> DiskLayout:
+def image_disk_layout(image: Image, fmt: str) -> DiskLayout:
+    """The root file's shape from the image's file facts (checked)."""
     def refuse(field: str, allowed: str, reason: str) -> RuleViolation:
         return Spot("image", field, "image-invalid", allowed).fail(getattr(image, field), reason)
 
@@ -121,20 +123,22 @@ def plan_instance(
     image, instance, devices = request.image, request.instance, request.block_devices
     _instance(instance)
 
-    generation = vm_generation(image, host)
+    generation, generation_from = vm_generation(image, host, use_layout=config.image_preflight)
     if devices.root_volume is not None:
         root = RootDisk("root", None, None, volume=devices.root_volume)
     else:
         fmt = root_format(image)
-        check_root_format(generation, fmt, image)
+        check_root_format(generation, fmt, image, generation_from)
         if fmt == "iso":
             root = RootDisk("iso_root", "iso", None)
         else:
-            layout = _layout(image, fmt)
+            layout = image_disk_layout(image, fmt)
             size = root_virtual_size(flavor.root_gb, layout, image.virtual_size, disk_math)
             root = RootDisk("root", fmt, size)
 
     boot_security = secure_boot(flavor, image, generation, host)
+    if config.image_preflight and root.kind == "root" and root.volume is None:
+        check_boot_layout(generation, generation_from, image, boot_security)
     tpm = vtpm(image, instance, boot_security, host)
     topology = numa_topology(flavor, image, host)
     cpus = processors(flavor, image, config, host)
@@ -170,6 +174,7 @@ def plan_instance(
         host_shutdown_action=_host_shutdown_action(bool(pci), config),
         config_drive=bool(request.config_drive),
         root_virtual_size=root.virtual_size if root.kind == "root" else None,
+        generation_from=generation_from,
     )
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "Flavor",
     "HyperVConfig",
     "Image",
+    "ImageLayout",
     "Instance",
     "InstanceRequest",
     "PciRequest",
@@ -48,6 +49,59 @@ class Flavor:
         _frozen_mapping(self, "extra_specs")
 
 
+PARTITION_SCHEMES = ("mbr", "gpt", "none", "unknown")
+
+
+@dataclass(frozen=True)
+class ImageLayout:
+    """How the image's disk is laid out for booting, as the driver sniffed it (vhdfile).
+
+    The rules read no files: the driver passes what it found. `scheme` is the partition
+    table ("mbr", "gpt"), "none" when the disk has none (a blank disk) and "unknown"
+    when it could not be read (a damaged table): nothing is concluded from "unknown".
+    """
+
+    scheme: str
+    bios_boot: bool = False  # BIOS can boot it: boot code + active / BIOS boot partition
+    esp: bool = False  # it has an EFI system partition
+    efi_loader: str | None = None  # the EFI boot loader found on it, as a path
+
+    def __post_init__(self) -> None:
+        if self.scheme not in PARTITION_SCHEMES:
+            raise ValueError(f"ImageLayout.scheme {self.scheme!r}: allowed "
+                             f"{', '.join(PARTITION_SCHEMES)}")
+
+    @property
+    def known(self) -> bool:
+        return self.scheme != "unknown"
+
+    @property
+    def uefi_boot(self) -> bool:
+        return self.efi_loader is not None
+
+    def describe(self) -> str:
+        """What was found, in words a user can check against their image."""
+        if self.scheme == "unknown":
+            return "a partition table that could not be read"
+        if self.scheme == "none":
+            return "no partition table"
+        table = f"an {self.scheme.upper()}" if self.scheme == "mbr" else "a GPT"
+        parts = [f"{table} partition table"]
+        if self.efi_loader:
+            parts.append(f"an EFI system partition holding {self.efi_loader}")
+        elif self.esp:
+            parts.append("an EFI system partition without an EFI boot loader")
+        else:
+            parts.append("no EFI system partition")
+        if self.scheme == "mbr":
+            parts.append("BIOS boot code and an active partition" if self.bios_boot
+                         else "no BIOS boot code or no active partition")
+        else:
+            parts.append("a BIOS boot partition" if self.bios_boot
+                         else "no BIOS boot partition")
+        return f"{parts[0]} with {parts[1]} and {parts[2]}"
+
+
 @dataclass(frozen=True)
 class Image:
     """The Glance image; the file facts are filled in once the file is known."""
@@ -59,6 +113,7 @@ class Image:
     virtual_size: int | None = None  # bytes
     block_size: int | None = None  # bytes, for VHD / VHDX files
     file_fixed: bool = False  # a fixed (fully allocated) VHD rather than a dynamic one
+    layout: ImageLayout | None = None  # the disk's partitions; None: not looked at
 
     def __post_init__(self) -> None:
         _frozen_mapping(self, "properties")
@@ -132,6 +187,7 @@ class HyperVConfig:
     limit_cpu_features: bool = False
     instance_automatic_shutdown: bool = False
     config_drive_cdrom: bool = False
+    image_preflight: bool = True
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from nova_hyperv.rules import (
     HostNumaNode,
     HyperVConfig,
     Image,
+    ImageLayout,
     Instance,
     InstanceRequest,
     PciRequest,
@@ -71,6 +72,7 @@ def make_request(
     file_format: str | None = None,
     virtual_size: int | None = None,
     block_size: int | None = None,
+    layout: ImageLayout | None = None,
     metadata: Mapping[str, object] | None = None,
     uuid: str = UUID,
     name: str = "instance-00000001",
@@ -85,7 +87,8 @@ def make_request(
     return InstanceRequest(
         flavor=Flavor(vcpus, ram, disk, ephemeral, swap, dict(specs or {})),  # type: ignore[arg-type]
         image=Image(id="img", disk_format=disk_format, properties=dict(props or {}),
-                    file_format=file_format, virtual_size=virtual_size, block_size=block_size),
+                    file_format=file_format, virtual_size=virtual_size, block_size=block_size,
+                    layout=layout),
         instance=Instance(uuid=uuid, name=name, hostname=hostname, metadata=dict(metadata or {})),
         block_devices=BlockDevices(root_volume=root_volume, ephemerals=ephemerals,
                                    volumes=volumes),

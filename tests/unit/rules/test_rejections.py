@@ -15,11 +15,15 @@ from nova_hyperv.rules import (
     CODES,
     Ephemeral,
     HyperVConfig,
+    Image,
+    ImageLayout,
     PciRequest,
     RuleViolation,
     Vif,
     Volume,
+    check_rescue_image,
     config_from_mapping,
+    default_disk_math,
     flavor_from_mapping,
     plan_instance,
     plan_resize,
@@ -38,6 +42,16 @@ def planning(
     host: Any = WS2022, config: HyperVConfig | None = None, **kw: Any
 ) -> Callable[[], Any]:
     return lambda: plan_instance(make_request(**kw), host, config)
+
+
+def rescuing(vm_generation: int = 1, **image: Any) -> Callable[[], Any]:
+    return lambda: check_rescue_image(Image(id="rescue", **image), vm_generation,
+                                      secure_boot=False, root_gb=1,
+                                      disk_math=default_disk_math)
+
+
+MBR = ImageLayout("mbr", bios_boot=True)
+GPT_UEFI = ImageLayout("gpt", esp=True, efi_loader="\\EFI\\BOOT\\BOOTX64.EFI")
 
 
 def resizing(old: dict[str, Any], new: dict[str, Any]) -> Callable[[], Any]:
@@ -221,6 +235,15 @@ CASES: list[tuple[str, str, Callable[[], Any]]] = [
      planning(vifs=(Vif("p1", "fa:16:3e:00:00:01"), Vif("p1", "fa:16:3e:00:00:02")))),
     ("nic-hot-plug-requires-host-10", "vm_state", lambda: require_nic_hot_plug(True, 2, WS2012R2)),
     ("nic-hot-plug-requires-gen2", "generation", lambda: require_nic_hot_plug(True, 1, WS2022)),
+    ("image-not-uefi-bootable", "hw_machine_type", planning(props=GEN2, layout=MBR)),
+    ("image-not-bios-bootable", "hw_machine_type",
+     planning(props={"hw_machine_type": "hyperv-gen1"}, layout=GPT_UEFI)),
+    ("secure-boot-requires-efi-loader", "os_secure_boot",
+     planning(props=SB_WIN, layout=ImageLayout("none"))),
+    ("rescue-generation-mismatch", "hw_machine_type",
+     rescuing(1, disk_format="vhdx", file_format="vhdx", properties=GEN2)),
+    ("rescue-image-iso-unsupported", "disk_format",
+     rescuing(2, disk_format="iso", file_format="iso")),
     ("resize-root-disk-smaller", "root_gb", resizing({"disk": 40}, {"disk": 20})),
     ("resize-ephemeral-disk-smaller", "ephemeral_gb",
      resizing({"ephemeral": 20}, {"ephemeral": 10})),

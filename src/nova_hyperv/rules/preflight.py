@@ -1,0 +1,63 @@
+"""The image preflight: a root disk whose layout cannot boot in the VM it is given.
+
+The usage guide warns that a generation 2 image in a generation 1 VM (and the other way
+round), or a Secure Boot VM on an image not prepared for it, "will spawn and will be in
+the Running state, but will not be usable". With `[hyperv] image_preflight` (on by
+default) the driver sniffs the image's partitions (vhdfile) and passes them in as an
+`ImageLayout`; these rules refuse such a request before a VM exists, naming what the
+disk holds. A layout that could not be read ("unknown") is never held against an image.
+"""
+
+from __future__ import annotations
+
+from nova_hyperv.rules.errors import RuleViolation
+from nova_hyperv.rules.generation import FROM_LAYOUT, FROM_PROPERTY
+from nova_hyperv.rules.plan import SecureBootPlan
+from nova_hyperv.rules.request import Image, ImageLayout
+
+__all__ = ["check_boot_layout"]
+
+GENERATION_VALUES = {1: "hyperv-gen1", 2: "hyperv-gen2"}
+
+
+def _generation_refusal(code: str, generation: int, source: str, layout: ImageLayout,
+                        image: Image, why: str) -> RuleViolation:
+    other = 2 if generation == 1 else 1
+    if source == FROM_PROPERTY:
+        value: object = image.properties.get("hw_machine_type")
+        allowed = f"{GENERATION_VALUES[other]} for this image, or an image prepared for " \
+                  f"generation {generation}"
+    else:
+        value = None
+        allowed = f"{GENERATION_VALUES[other]} if the image boots that way, or an image " \
+                  f"prepared for generation {generation}"
+    return RuleViolation(
+        code, "hw_machine_type", value, allowed,
+        f"the image's disk has {layout.describe()}: {why}, so the VM would run but never "
+        "boot", source="image property")
+
+
+def check_boot_layout(generation: int, source: str, image: Image,
+                      secure_boot: SecureBootPlan) -> None:
+    """Refuse a root image whose layout contradicts the generation or Secure Boot."""
+    layout = image.layout
+    if layout is None or not layout.known:
+        return
+    if generation == 2 and layout.scheme != "none" and not layout.uefi_boot:
+        raise _generation_refusal(
+            "image-not-uefi-bootable", 2, source, layout, image,
+            "generation 2 VMs boot only by UEFI, from an EFI system partition holding an "
+            "EFI boot loader")
+    if generation == 1 and not layout.bios_boot and (
+            layout.scheme == "gpt" or layout.uefi_boot):
+        why = "generation 1 VMs boot only by BIOS"
+        if source != FROM_LAYOUT and layout.uefi_boot:
+            why += " (it is a generation 2 image: set hw_machine_type=hyperv-gen2)"
+        raise _generation_refusal("image-not-bios-bootable", 1, source, layout, image, why)
+    if secure_boot.enabled and not layout.uefi_boot:
+        raise RuleViolation(
+            "secure-boot-requires-efi-loader", "os_secure_boot",
+            image.properties.get("os_secure_boot"),
+            "Secure Boot only for images with an EFI boot loader on an EFI system partition",
+            f"the image's disk has {layout.describe()}: Secure Boot starts only a signed EFI "
+            "boot loader, so the VM would run but never boot", source="image property")
