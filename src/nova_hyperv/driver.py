@@ -221,6 +221,16 @@ class HyperVDriver(driver.ComputeDriver):
                                   share_info: Any = None, block_device_info: Any = None) -> None:
         self._vmops.resume_state_on_host_boot(instance)
 
+    # -- images: the cache ------------------------------------------------------------
+
+    @converted
+    def manage_image_cache(self, context: Any, all_instances: Any) -> None:
+        self._vmops.manage_image_cache(all_instances)
+
+    @converted
+    def cache_image(self, context: Any, image_id: str) -> bool:
+        return self._vmops.cache_image(context, image_id)
+
     def plug_vifs(self, instance: Any, network_info: Any) -> None:
         """The Neutron agent on the host binds the ports; the NICs exist with the VM."""
 

@@ -31,7 +31,8 @@ hyperv_conf.register_opts(nova.conf.CONF)
 
 @functools.cache
 def image_bytes(kind: str) -> bytes:
-    """Bytes of a small bootable image: gen1-vhd / gen1-vhdx (MBR), gen2 (GPT + ESP)."""
+    """Bytes of a small image: gen1-vhd / gen1-vhdx (MBR), gen2 (GPT + ESP with a loader),
+    gen2-no-loader (an empty ESP), hybrid (both), big (blank, 2 GiB), iso, raw."""
     with tempfile.TemporaryDirectory() as scratch:
         if kind == "gen1-vhd":
             path = os.path.join(scratch, "image.vhd")
@@ -42,6 +43,12 @@ def image_bytes(kind: str) -> bytes:
         elif kind == "gen2":
             path = os.path.join(scratch, "image.vhdx")
             testimages.gpt_uefi_image(path, size=64 * MiB)
+        elif kind == "gen2-no-loader":  # GPT with an empty EFI system partition
+            path = os.path.join(scratch, "image.vhdx")
+            testimages.gpt_uefi_image(path, size=64 * MiB, loader=None)
+        elif kind == "hybrid":  # GPT + ESP with a loader + BIOS boot partition
+            path = os.path.join(scratch, "image.vhdx")
+            testimages.gpt_uefi_image(path, size=64 * MiB, bios_boot=True)
         elif kind == "big":  # a 2 GiB disk (a few MiB of file): too big for root_gb=1
             path = os.path.join(scratch, "image.vhdx")
             vhdfile.create(path, "vhdx", "dynamic", 2 << 30)
@@ -64,6 +71,31 @@ class HyperVTestCase(NovaServicesTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.flavor_id = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=0)
+        self._glance_edge()
+
+    def _glance_edge(self) -> None:
+        """Glance is the outer edge: count downloads, and keep the data an upload sends
+        (nova's GlanceFixture drops it), so snapshots can be read back and unshelved."""
+        self.downloads: list[str] = []
+        glance = self.glance
+        download, update = glance.download, glance.update
+
+        def counted(context: Any, image_id: Any, *args: Any, **kwargs: Any) -> Any:
+            self.downloads.append(str(image_id))
+            return download(context, image_id, *args, **kwargs)
+
+        def keeping_data(context: Any, image_id: Any, metadata: Any, data: Any = None,
+                         purge_props: bool = False) -> Any:
+            if data is not None:
+                glance._imagedata[image_id] = (data.read() if hasattr(data, "read")
+                                               else b"".join(data))
+            return update(context, image_id, metadata, purge_props=purge_props)
+
+        glance.download = counted
+        glance.update = keeping_data
+
+    def image_data(self, image_id: str) -> bytes:
+        return bytes(self.glance._imagedata.get(image_id, b""))
 
     def host_state_file(self, host: str) -> str:
         return os.path.join(self.state_path, f"hyperv-{host}.db")
@@ -110,3 +142,6 @@ class HyperVTestCase(NovaServicesTestCase):
 
     def instance_dir(self, server: dict[str, Any]) -> str:
         return os.path.join(self.state_path, "instances", server["id"])
+
+    def cache_dir(self) -> str:
+        return os.path.join(self.state_path, "instances", "_base")

@@ -16,7 +16,7 @@ import shutil
 from typing import Any
 
 from nova import exception
-from nova.compute import power_state
+from nova.compute import power_state, vm_states
 from nova.network import model as network_model
 from nova.virt import hardware
 
@@ -26,7 +26,13 @@ from nova_hyperv.hyperv.build import check_supported
 from nova_hyperv.ops import request as nova_request
 from nova_hyperv.ops.errors import nova_errors
 from nova_hyperv.ops.host import HostOps
-from nova_hyperv.ops.images import CachedImage, ImageCache, create_local_disks, disk_math_for
+from nova_hyperv.ops.images import (
+    AgingPolicy,
+    CachedImage,
+    ImageCache,
+    create_local_disks,
+    disk_math_for,
+)
 from nova_hyperv.ops.metadata import device_metadata
 
 __all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
@@ -80,7 +86,7 @@ class InstanceOps:
         self.host = host
         self.conf = conf
         self.virtapi = virtapi
-        self.images = ImageCache(host.instances_path)
+        self.images = ImageCache(host.instances_path, conf.image_cache.subdirectory_name)
 
     def _neutron_failed(self, event_name: str, instance: Any) -> None:
         LOG.error("Neutron reported failure on event %s for instance %s", event_name,
@@ -120,30 +126,42 @@ class InstanceOps:
                                    nova_request.hyperv_config(self.conf),
                                    disk_math=disk_math_for(self.conf.use_cow_images))
 
+    def _image_file(self, context: Any, instance: Any, image_id: str) -> CachedImage:
+        """The image's file: from the cache, or (unshelving) fetched into the instance's
+        own folder: a shelved snapshot boots once and would only hold cache space."""
+        trusted_certs = getattr(instance, "trusted_certs", None)
+        if instance.vm_state == vm_states.SHELVED_OFFLOADED:
+            return self.images.fetch_private(context, image_id, self.instance_dir(instance),
+                                             trusted_certs)
+        return self.images.get(context, image_id, trusted_certs)
+
     def plan(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
              block_device_info: Any) -> tuple[rules.VmPlan, CachedImage | None]:
-        """The VM for this instance (checked), and its cached image when it has one."""
+        """The VM for this instance (checked), and its image file when it has one."""
         image_id = image_meta.id if "id" in image_meta else None
         declared = image_meta.disk_format if "disk_format" in image_meta else None
+        preflight = self.conf.hyperv.image_preflight
         with nova_errors(instance, image_id):
             # What Glance says first: refuse a bad request before fetching anything (a
             # VHDX registered as vhd is assumed VHDX until the file says otherwise).
             guess = {"file_format": "iso" if declared == "iso" else "vhdx"}
             check_supported(self._plan(nova_request.build_request(
                 context, instance, image_meta, network_info, block_device_info, guess)))
-            cached = self.images.get(context, image_id, getattr(instance, "trusted_certs",
-                                                                None)) if image_id else None
-            facts = cached.file_facts() if cached else {}
+            image = self._image_file(context, instance, image_id) if image_id else None
+            facts = image.file_facts(preflight=preflight) if image else {}
             plan = self._plan(nova_request.build_request(
                 context, instance, image_meta, network_info, block_device_info, facts))
             check_supported(plan)
-        return plan, cached
+        if plan.generation_from == "image layout":
+            layout = facts["layout"]
+            LOG.info("instance %s: generation %d chosen from image %s's layout (%s); set "
+                     "hw_machine_type on the image to choose", instance.uuid, plan.generation,
+                     image_id, layout.describe())  # type: ignore[attr-defined]
+        return plan, image
 
     def spawn(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
               block_device_info: Any, power_on: bool = True) -> None:
         check_vifs(network_info)
-        plan, cached = self.plan(context, instance, image_meta, network_info,
-                                 block_device_info)
         with nova_errors(instance):
             try:
                 self.client.find_vm(instance.name, instance.uuid)
@@ -151,13 +169,17 @@ class InstanceOps:
                 pass
             else:
                 raise exception.InstanceExists(name=instance.name)
-            switch = self.client.switch(self.conf.hyperv.vswitch_name) if plan.nics else None
         directory = self.instance_dir(instance)
         vm: Vm | None = None
         try:
+            # Inside: unshelve fetches into the instance's folder, removed on failure.
+            plan, image = self.plan(context, instance, image_meta, network_info,
+                                    block_device_info)
             with nova_errors(instance):
+                switch = self.client.switch(self.conf.hyperv.vswitch_name) \
+                    if plan.nics else None
                 os.makedirs(directory, exist_ok=True)
-                files = create_local_disks(self.images, cached, plan, directory,
+                files = create_local_disks(self.images, image, plan, directory,
                                            use_cow=self.conf.use_cow_images)
                 with self._ports_bound(instance, network_info, power_on):
                     vm = self.client.create_vm(plan, files=files, switch=switch,
@@ -174,6 +196,22 @@ class InstanceOps:
             raise
         LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
                  plan.generation)
+
+    # -- the image cache -------------------------------------------------------------
+
+    def manage_image_cache(self, all_instances: Any) -> None:
+        """Nova's periodic image cache pass: `all_instances` are the instances of every
+        compute sharing this instances_path; their images are in use."""
+        used = {str(i.image_ref) for i in all_instances if i.image_ref}
+        report = self.images.age(used, AgingPolicy.from_conf(self.conf))
+        LOG.info("image cache: %d in use, %d removed, %d unused and not old enough "
+                 "(or [image_cache] remove_unused_base_images is off)", len(report.kept),
+                 len(report.removed), len(report.waiting))
+
+    def cache_image(self, context: Any, image_id: str) -> bool:
+        """Pre-cache an image (nova's aggregate image cache API); True if it was fetched."""
+        with nova_errors(None, image_id):
+            return self.images.get(context, image_id).fetched
 
     # -- removal ---------------------------------------------------------------------
 

@@ -63,8 +63,8 @@ def vm_generation(image: Image, host: HostFacts, *, use_layout: bool = False) ->
                   f"this host is {host.version_text}")
         if source == FROM_LAYOUT:
             assert image.layout is not None
-            reason += (f" (generation 2 was chosen because the image's disk has "
-                       f"{image.layout.describe()}, which only UEFI boots)")
+            reason = (f"disk: {image.layout.describe()}; only UEFI boots it, in a generation 2 "
+                      f"VM, and {reason}")
         raise RuleViolation("generation-unsupported-by-host", "hw_machine_type", value,
                             "hyperv-gen1, hyperv-gen2", reason, source="image property")
     return generation, source
@@ -112,8 +112,8 @@ def check_root_format(generation: int, fmt: str, image: Image, source: str = FRO
         if not known:
             reason += " (or, if the file is VHDX registered as vhd, give its real format)"
         if source == FROM_LAYOUT and image.layout is not None:
-            reason += (f"; generation 2 was chosen because the disk has "
-                       f"{image.layout.describe()}, which only UEFI boots")
+            reason = (f"disk: {image.layout.describe()}; only UEFI boots it, in a generation 2 "
+                      f"VM, and {reason}")
         raise RuleViolation(
             "gen2-requires-vhdx",
             "file_format" if known else "disk_format",

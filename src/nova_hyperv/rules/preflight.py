@@ -22,19 +22,17 @@ GENERATION_VALUES = {1: "hyperv-gen1", 2: "hyperv-gen2"}
 
 def _generation_refusal(code: str, generation: int, source: str, layout: ImageLayout,
                         image: Image, why: str) -> RuleViolation:
-    other = 2 if generation == 1 else 1
+    other = GENERATION_VALUES[2 if generation == 1 else 1]
     if source == FROM_PROPERTY:
         value: object = image.properties.get("hw_machine_type")
-        allowed = f"{GENERATION_VALUES[other]} for this image, or an image prepared for " \
-                  f"generation {generation}"
+        allowed = other
     else:
         value = None
-        allowed = f"{GENERATION_VALUES[other]} if the image boots that way, or an image " \
-                  f"prepared for generation {generation}"
-    return RuleViolation(
-        code, "hw_machine_type", value, allowed,
-        f"the image's disk has {layout.describe()}: {why}, so the VM would run but never "
-        "boot", source="image property")
+        allowed = f"{other} if the image boots that way"
+    # What was found first: nova keeps 255 characters of a fault.
+    return RuleViolation(code, "hw_machine_type", value, allowed,
+                         f"disk: {layout.describe()}. {why}: the VM would run but never boot",
+                         source="image property")
 
 
 def check_boot_layout(generation: int, source: str, image: Image,
@@ -46,18 +44,18 @@ def check_boot_layout(generation: int, source: str, image: Image,
     if generation == 2 and layout.scheme != "none" and not layout.uefi_boot:
         raise _generation_refusal(
             "image-not-uefi-bootable", 2, source, layout, image,
-            "generation 2 VMs boot only by UEFI, from an EFI system partition holding an "
-            "EFI boot loader")
+            "A generation 2 VM boots only an EFI loader on an EFI system partition")
     if generation == 1 and not layout.bios_boot and (
             layout.scheme == "gpt" or layout.uefi_boot):
-        why = "generation 1 VMs boot only by BIOS"
+        why = "A generation 1 VM boots only by BIOS"
         if source != FROM_LAYOUT and layout.uefi_boot:
-            why += " (it is a generation 2 image: set hw_machine_type=hyperv-gen2)"
+            why = "A generation 2 image (set hw_machine_type=hyperv-gen2); generation 1 " \
+                  "boots only by BIOS"
         raise _generation_refusal("image-not-bios-bootable", 1, source, layout, image, why)
     if secure_boot.enabled and not layout.uefi_boot:
         raise RuleViolation(
             "secure-boot-requires-efi-loader", "os_secure_boot",
             image.properties.get("os_secure_boot"),
-            "Secure Boot only for images with an EFI boot loader on an EFI system partition",
-            f"the image's disk has {layout.describe()}: Secure Boot starts only a signed EFI "
-            "boot loader, so the VM would run but never boot", source="image property")
+            "disabled for this image",
+            f"disk: {layout.describe()}. Secure Boot starts only a signed EFI boot loader: "
+            "the VM would run but never boot", source="image property")

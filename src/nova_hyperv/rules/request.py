@@ -80,26 +80,23 @@ class ImageLayout:
         return self.efi_loader is not None
 
     def describe(self) -> str:
-        """What was found, in words a user can check against their image."""
+        """What was found, shortly (it goes into a fault message nova cuts at 255
+        characters): the partitions, the EFI system partition, BIOS boot."""
         if self.scheme == "unknown":
-            return "a partition table that could not be read"
+            return "an unreadable partition table"
         if self.scheme == "none":
             return "no partition table"
-        table = f"an {self.scheme.upper()}" if self.scheme == "mbr" else "a GPT"
-        parts = [f"{table} partition table"]
         if self.efi_loader:
-            parts.append(f"an EFI system partition holding {self.efi_loader}")
+            esp = f"an EFI system partition holding {self.efi_loader}"
         elif self.esp:
-            parts.append("an EFI system partition without an EFI boot loader")
+            esp = "an EFI system partition without a loader"
         else:
-            parts.append("no EFI system partition")
+            esp = "no EFI system partition"
         if self.scheme == "mbr":
-            parts.append("BIOS boot code and an active partition" if self.bios_boot
-                         else "no BIOS boot code or no active partition")
+            bios = "BIOS boot code" if self.bios_boot else "no BIOS boot code"
         else:
-            parts.append("a BIOS boot partition" if self.bios_boot
-                         else "no BIOS boot partition")
-        return f"{parts[0]} with {parts[1]} and {parts[2]}"
+            bios = "a BIOS boot partition" if self.bios_boot else "no BIOS boot partition"
+        return f"{self.scheme.upper()} partitions, {esp}, {bios}"
 
 
 @dataclass(frozen=True)
