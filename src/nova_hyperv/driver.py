@@ -21,6 +21,8 @@ from nova_hyperv import conf as hyperv_conf
 from nova_hyperv.hyperv import RequestedState
 from nova_hyperv.ops.errors import converted
 from nova_hyperv.ops.host import HostOps
+from nova_hyperv.ops.rescue import RescueOps
+from nova_hyperv.ops.snapshot import SnapshotOps
 from nova_hyperv.ops.vmops import InstanceOps
 
 hyperv_conf.register_opts(hyperv_conf.CONF)
@@ -97,6 +99,8 @@ class HyperVDriver(driver.ComputeDriver):
         self.host_uri = hyperv_conf.parse_host_uri(CONF.hyperv.host_uri)
         self._host = HostOps(self.host_uri, CONF)
         self._vmops = InstanceOps(self._host, CONF, virtapi)
+        self._snapshots = SnapshotOps(self._vmops)
+        self._rescues = RescueOps(self._vmops)
 
     # -- the node --------------------------------------------------------------------
 
@@ -221,7 +225,38 @@ class HyperVDriver(driver.ComputeDriver):
                                   share_info: Any = None, block_device_info: Any = None) -> None:
         self._vmops.resume_state_on_host_boot(instance)
 
-    # -- images: the cache ------------------------------------------------------------
+    @converted
+    def rebuild(self, context: Any, instance: Any, image_meta: Any, injected_files: Any,
+                admin_password: Any, allocations: Any, bdms: Any, detach_block_devices: Any,
+                attach_block_devices: Any, network_info: Any = None, evacuate: bool = False,
+                block_device_info: Any = None, preserve_ephemeral: bool = False,
+                accel_uuids: Any = None, reimage_boot_volume: bool = False) -> None:
+        """Check the new image, then let nova rebuild (destroy + spawn): nova's default
+        refuses preserve_ephemeral (PreserveEphemeralNotSupported) before touching
+        anything; evacuation and volume-backed instances go nova's way unchecked."""
+        volume_backed = any(bdm.is_root and bdm.is_volume for bdm in bdms or ())
+        if not (evacuate or preserve_ephemeral or volume_backed):
+            self._vmops.check_rebuild(context, instance, image_meta, network_info,
+                                      block_device_info)
+        raise NotImplementedError()
+
+    # -- rescue ----------------------------------------------------------------------
+
+    @converted
+    def rescue(self, context: Any, instance: Any, network_info: Any, image_meta: Any,
+               rescue_password: Any, block_device_info: Any, share_info: Any = None) -> None:
+        self._rescues.rescue(context, instance, image_meta)
+
+    @converted
+    def unrescue(self, context: Any, instance: Any) -> None:
+        self._rescues.unrescue(instance)
+
+    # -- images: the cache, snapshots ---------------------------------------------------
+
+    @converted
+    def snapshot(self, context: Any, instance: Any, image_id: str,
+                 update_task_state: Any) -> None:
+        self._snapshots.snapshot(context, instance, image_id, update_task_state)
 
     @converted
     def manage_image_cache(self, context: Any, all_instances: Any) -> None:

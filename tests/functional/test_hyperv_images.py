@@ -121,13 +121,13 @@ class PreflightTest(HyperVTestCase):
 
     def test_gen2_on_an_mbr_image_is_refused_naming_what_was_found(self) -> None:
         fault = self._refused("gen1-vhdx", hw_machine_type="hyperv-gen2")
-        self.assertIn("hw_machine_type = 'hyperv-gen2': allowed hyperv-gen1. disk: MBR "
-                      "partitions, no EFI system partition", fault)
+        self.assertIn("hw_machine_type = 'hyperv-gen2': allowed hyperv-gen1. disk: MBR, no "
+                      "EFI system partition, BIOS boot code", fault)
 
     def test_gen1_on_a_gpt_image_without_bios_boot_is_refused(self) -> None:
         fault = self._refused("gen2", hw_machine_type="hyperv-gen1")
-        self.assertIn("hw_machine_type = 'hyperv-gen1': allowed hyperv-gen2. disk: GPT "
-                      "partitions, an EFI system partition holding", fault)
+        self.assertIn("hw_machine_type = 'hyperv-gen1': allowed hyperv-gen2. disk: GPT, an "
+                      "EFI system partition holding", fault)
 
     def test_secure_boot_without_an_efi_loader_is_refused(self) -> None:
         # An empty EFI system partition is not UEFI bootable: the generation 2 rule

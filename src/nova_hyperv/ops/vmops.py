@@ -34,6 +34,7 @@ from nova_hyperv.ops.images import (
     disk_math_for,
 )
 from nova_hyperv.ops.metadata import device_metadata
+from nova_hyperv.ops.snapshot import instance_lock
 
 __all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
 
@@ -197,6 +198,12 @@ class InstanceOps:
         LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
                  plan.generation)
 
+    def check_rebuild(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
+                      block_device_info: Any) -> None:
+        """Refuse a rebuild the new image cannot make, before nova destroys the VM (its
+        default rebuild is destroy + spawn): the plan, with the image fetched and read."""
+        self.plan(context, instance, image_meta, network_info, block_device_info)
+
     # -- the image cache -------------------------------------------------------------
 
     def manage_image_cache(self, all_instances: Any) -> None:
@@ -219,6 +226,13 @@ class InstanceOps:
         shutil.rmtree(self.instance_dir(instance), ignore_errors=True)
 
     def destroy(self, instance: Any, destroy_disks: bool = True) -> None:
+        """Remove the VM (and, with destroy_disks, its files), after any snapshot of it
+        in progress unless [hyperv] force_destroy_instances."""
+        waiting = not self.conf.hyperv.force_destroy_instances
+        with instance_lock(instance.uuid) if waiting else contextlib.nullcontext():
+            self._destroy(instance, destroy_disks)
+
+    def _destroy(self, instance: Any, destroy_disks: bool) -> None:
         with nova_errors(instance):
             try:
                 vm = self.client.find_vm(instance.name, instance.uuid)

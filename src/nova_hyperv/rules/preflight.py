@@ -15,20 +15,18 @@ from nova_hyperv.rules.generation import FROM_LAYOUT, FROM_PROPERTY
 from nova_hyperv.rules.plan import SecureBootPlan
 from nova_hyperv.rules.request import Image, ImageLayout
 
-__all__ = ["check_boot_layout"]
+__all__ = ["RESCUE", "check_boot_layout"]
 
 GENERATION_VALUES = {1: "hyperv-gen1", 2: "hyperv-gen2"}
+RESCUE = "rescue"  # the source of a rescue's generation: the instance's VM
 
 
 def _generation_refusal(code: str, generation: int, source: str, layout: ImageLayout,
                         image: Image, why: str) -> RuleViolation:
     other = GENERATION_VALUES[2 if generation == 1 else 1]
-    if source == FROM_PROPERTY:
-        value: object = image.properties.get("hw_machine_type")
-        allowed = other
-    else:
-        value = None
-        allowed = f"{other} if the image boots that way"
+    value = image.properties.get("hw_machine_type") if source == FROM_PROPERTY else None
+    # Short: what was found must fit in nova's 255-character fault.
+    allowed = f"images for generation {generation}" if source == RESCUE else other
     # What was found first: nova keeps 255 characters of a fault.
     return RuleViolation(code, "hw_machine_type", value, allowed,
                          f"disk: {layout.describe()}. {why}: the VM would run but never boot",

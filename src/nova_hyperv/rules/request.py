@@ -96,7 +96,7 @@ class ImageLayout:
             bios = "BIOS boot code" if self.bios_boot else "no BIOS boot code"
         else:
             bios = "a BIOS boot partition" if self.bios_boot else "no BIOS boot partition"
-        return f"{self.scheme.upper()} partitions, {esp}, {bios}"
+        return f"{self.scheme.upper()}, {esp}, {bios}"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from nova_hyperv.rules.generation import (
 )
 from nova_hyperv.rules.plan import SecureBootPlan
 from nova_hyperv.rules.planner import image_disk_layout
-from nova_hyperv.rules.preflight import check_boot_layout
+from nova_hyperv.rules.preflight import RESCUE, check_boot_layout
 from nova_hyperv.rules.request import HyperVConfig, Image
 
 __all__ = ["check_rescue_image"]
@@ -56,6 +56,6 @@ def check_rescue_image(image: Image, vm_generation: int, *, secure_boot: bool,
         # flavor's root disk, as a root disk's must.
         root_virtual_size(root_gb, image_disk_layout(image, fmt), image.virtual_size, disk_math)
     if config.image_preflight:
-        check_boot_layout(vm_generation, FROM_PROPERTY if asked else "instance", image,
+        check_boot_layout(vm_generation, FROM_PROPERTY if asked else RESCUE, image,
                           SecureBootPlan(enabled=secure_boot))
     return fmt

@@ -53,21 +53,21 @@ def test_without_preflight_the_layout_is_ignored() -> None:
 def test_layout_choice_of_gen2_on_a_2012_host_says_why() -> None:
     error = refuse(WS2012, layout=UEFI_ONLY)
     assert error.code == "generation-unsupported-by-host"
-    assert "disk: GPT partitions, an EFI system partition holding" in error.message
+    assert "disk: GPT, an EFI system partition holding" in error.message
     assert "only UEFI boots it" in error.message
 
 
 def test_layout_choice_of_gen2_on_a_vhd_file_says_why() -> None:
     error = refuse(disk_format="vhd", file_format="vhd", layout=UEFI_ONLY)
     assert (error.code, error.field) == ("gen2-requires-vhdx", "file_format")
-    assert "disk: GPT partitions" in error.message and "only UEFI boots it" in error.message
+    assert "disk: GPT, " in error.message and "only UEFI boots it" in error.message
 
 
 @pytest.mark.parametrize(("layout", "found"), [
-    (MBR_BIOS, "disk: MBR partitions, no EFI system partition, BIOS boot code."),
-    (GPT_EMPTY_ESP, "disk: GPT partitions, an EFI system partition without a loader, no "
+    (MBR_BIOS, "disk: MBR, no EFI system partition, BIOS boot code."),
+    (GPT_EMPTY_ESP, "disk: GPT, an EFI system partition without a loader, no "
                     "BIOS boot partition."),
-    (MBR_DATA, "disk: MBR partitions, no EFI system partition, no BIOS boot code."),
+    (MBR_DATA, "disk: MBR, no EFI system partition, no BIOS boot code."),
 ])
 def test_gen2_on_a_disk_uefi_cannot_boot_is_refused(layout: ImageLayout, found: str) -> None:
     error = refuse(props=GEN2, layout=layout)
@@ -130,7 +130,7 @@ def test_iso_and_volume_roots_are_not_sniffed() -> None:
 
 
 def test_layout_describes_what_it_found() -> None:
-    assert HYBRID.describe() == (f"GPT partitions, an EFI system partition holding {LOADER}, "
+    assert HYBRID.describe() == (f"GPT, an EFI system partition holding {LOADER}, "
                                  "a BIOS boot partition")
     assert DAMAGED.describe() == "an unreadable partition table"
     with pytest.raises(ValueError, match="scheme 'apm'"):
