@@ -100,3 +100,25 @@ class RoundTripTest(HyperVTestCase):
                 "get_num_instances", "get_info", "list_instance_uuids",
                 "get_available_resource")))
         self.assertEqual(measured[0], measured[1])
+
+
+class LifecycleRoundTripTest(RoundTripTest):
+    """Snapshot, rescue and unrescue (issue 8), measured the same way."""
+
+    test_round_trips_per_operation = None  # type: ignore[assignment]
+    test_periodic_tasks_do_not_grow_with_the_vm_count = None  # type: ignore[assignment]
+
+    def test_round_trips_of_snapshot_and_rescue(self) -> None:
+        server = self.boot(self.create_image("gen2", hw_machine_type="hyperv-gen2"))
+        costs = {}
+        before = self.counts()
+        self.api.post_server_action(server["id"], {"createImage": {"name": "snap"}})
+        self._wait_for_server_parameter(server, {"OS-EXT-STS:task_state": None})
+        costs["snapshot (running VM)"] = self.cost(before, "snapshot")
+        before = self.counts()
+        server = self._rescue_server(server)
+        costs["rescue"] = self.cost(before, "rescue")
+        before = self.counts()
+        self._unrescue_server(server)
+        costs["unrescue"] = self.cost(before, "unrescue")
+        self.assertEqual({"snapshot (running VM)": 5, "rescue": 8, "unrescue": 10}, costs)

@@ -43,7 +43,7 @@ from nova_hyperv.cim.errors import (
 )
 from nova_hyperv.cim.wql import parse_path
 
-__all__ = ["OUTPUTS", "WmiSession", "output_names", "pymi_query_text"]
+__all__ = ["OBJECT_INPUTS", "OUTPUTS", "WmiSession", "output_names", "pymi_query_text"]
 
 # Output parameters (without ReturnValue) of the methods the driver calls, by method
 # name; (class, method) entries override where two classes share a method name.
@@ -66,6 +66,19 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "geterrorex": ("Errors",),
     "get": ("cmdletOutput",),
     "getdeviceproperties": ("deviceProperties",),
+    # vTPM and shielded VM provisioning (Msvm_SecurityService, root/msps)
+    "setkeyprotector": ("Job",),
+    "setsecuritypolicy": ("Job",),
+    "modifysecuritysettings": ("Job",),
+    "populatefromfile": ("ProvisioningFile",),
+    "serializetofile": (),
+    "provisionmachine": ("ProvisioningJob",),
+}
+# Embedded-instance inputs typed `object` in the MOF (not `string` with EmbeddedInstance):
+# PyMI takes its own instance for them, not its CIM-XML text (os-win passes the Msps_FSK
+# object to SerializeToFile).
+OBJECT_INPUTS: dict[str, frozenset[str]] = {
+    "serializetofile": frozenset({"provisioningfile"}),
 }
 CLASS_OUTPUTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("msvm_concretejob", "requeststatechange"): (),
@@ -144,6 +157,12 @@ class WmiInstance:
         return default if value is None else value
 
     def __setitem__(self, name: str, value: Any) -> None:
+        # An embedded object property takes PyMI's own instances (os-win sets
+        # Msps_FSK.FabricDataPairs so), not our views of them.
+        if isinstance(value, WmiInstance):
+            value = value.native
+        elif isinstance(value, (list, tuple)):
+            value = [v.native if isinstance(v, WmiInstance) else v for v in value]
         with self._session.translated(f"setting {name}"):
             setattr(self._object, name, value)
 
@@ -234,7 +253,10 @@ class WmiSession(SessionBase):
                 with self.translated(f"class {class_name}"):
                     obj = conn.get_class(class_name)
         names = output_names(class_name, method)
-        arguments = {name: self._argument(value) for name, value in params.items()}
+        objects = OBJECT_INPUTS.get(method.lower(), frozenset())
+        arguments = {name: value.native if name.lower() in objects and
+                     isinstance(value, WmiInstance) else self._argument(value)
+                     for name, value in params.items()}
         with self.translated(f"{method} on {where}"):
             values = getattr(obj, method)(**arguments)
         values = tuple(values) if isinstance(values, (tuple, list)) else (values,)

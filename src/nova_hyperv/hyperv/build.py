@@ -53,9 +53,6 @@ DATA_ROOTS = ("ConfigurationDataRoot", "SnapshotDataRoot", "SuspendDataRoot",
 def check_supported(plan: VmPlan) -> None:
     """Refuse, before anything is made, what the plan asks for and this driver does not
     apply yet. Each is a seam a later part fills in (see docs/driver.md)."""
-    if plan.vtpm.enabled:
-        raise NotSupportedYet("vTPM / shielded VM", "os_vtpm / os_shielded_vm",
-                              "the virtual TPM and shielding are not applied yet")
     if plan.config_drive:
         raise NotSupportedYet("config drive", "config_drive / force_config_drive",
                               "building and attaching the config drive is not implemented "

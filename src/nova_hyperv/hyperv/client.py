@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from nova_hyperv.cim import CimInstance, CimSession
-from nova_hyperv.hyperv import build, power, vms
+from nova_hyperv.hyperv import build, power, security, vms
 from nova_hyperv.hyperv.host import HostInfo, VSwitch, find_switch, read_host
 from nova_hyperv.hyperv.names import RequestedState
 from nova_hyperv.hyperv.vms import Vm, VmSummary
@@ -43,6 +43,7 @@ class HyperVClient:
         self._host: HostInfo | None = None
         self._switches: dict[str, VSwitch] = {}
         self._snapshot: Snapshot | None = None
+        self._security_service: CimInstance | None = None
 
     # -- host ----------------------------------------------------------------------
 
@@ -131,3 +132,17 @@ class HyperVClient:
 
     def destroy(self, vm: Vm) -> None:
         power.destroy(self.session, self.service, vm, self.job_timeout)
+
+    # -- vTPM and shielding -------------------------------------------------------------
+
+    def apply_vtpm(self, vm: Vm, *, pdk_path: str, fsk_path: str, shielded: bool,
+                   substitutions: Sequence[tuple[str, str]]) -> None:
+        if self._security_service is None:
+            [self._security_service] = self.session.query(
+                f"SELECT * FROM {security.SECURITY_SERVICE}")
+        security.apply_vtpm(self.session, vm, pdk_path=pdk_path, fsk_path=fsk_path,
+                            shielded=shielded, substitutions=substitutions,
+                            timeout=self.job_timeout, security_service=self._security_service)
+
+    def is_shielded(self, vm: Vm) -> bool:
+        return security.is_shielded(self.session, vm)

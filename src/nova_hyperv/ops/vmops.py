@@ -34,6 +34,7 @@ from nova_hyperv.ops.images import (
     disk_math_for,
 )
 from nova_hyperv.ops.metadata import device_metadata
+from nova_hyperv.ops.shielding import ShieldingDataStore, shield
 from nova_hyperv.ops.snapshot import instance_lock
 
 __all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
@@ -88,6 +89,7 @@ class InstanceOps:
         self.conf = conf
         self.virtapi = virtapi
         self.images = ImageCache(host.instances_path, conf.image_cache.subdirectory_name)
+        self.shielding = ShieldingDataStore(conf)
 
     def _neutron_failed(self, event_name: str, instance: Any) -> None:
         LOG.error("Neutron reported failure on event %s for instance %s", event_name,
@@ -176,6 +178,9 @@ class InstanceOps:
             # Inside: unshelve fetches into the instance's folder, removed on failure.
             plan, image = self.plan(context, instance, image_meta, network_info,
                                     block_device_info)
+            # The shielding data before anything is made: a wrong reference is a fault.
+            pdk = self.shielding.fetch_pdk(context, plan.vtpm.pdk_reference or "") \
+                if plan.vtpm.enabled else None
             with nova_errors(instance):
                 switch = self.client.switch(self.conf.hyperv.vswitch_name) \
                     if plan.nics else None
@@ -185,6 +190,8 @@ class InstanceOps:
                 with self._ports_bound(instance, network_info, power_on):
                     vm = self.client.create_vm(plan, files=files, switch=switch,
                                                data_root=directory)
+                if pdk is not None:
+                    shield(self.client, vm, plan, pdk, directory, instance)
                 instance.device_metadata = device_metadata(plan)
                 if power_on:
                     vm = self.client.set_state(vm, RequestedState.START)
@@ -219,6 +226,13 @@ class InstanceOps:
         """Pre-cache an image (nova's aggregate image cache API); True if it was fetched."""
         with nova_errors(None, image_id):
             return self.images.get(context, image_id).fetched
+
+    def is_shielded(self, instance: Any) -> bool:
+        """Whether the instance's VM is shielded (its console is closed to the host);
+        for the console's get_console_output to refuse such VMs."""
+        vm = self.find(instance)
+        with nova_errors(instance):
+            return bool(self.client.is_shielded(vm))
 
     # -- removal ---------------------------------------------------------------------
 

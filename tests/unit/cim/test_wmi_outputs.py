@@ -10,7 +10,7 @@ import pytest
 
 from hyperv_emulator.host import registry_for
 from nova_hyperv.cim.errors import CimNotSupported
-from nova_hyperv.cim.wmi import CLASS_OUTPUTS, OUTPUTS, output_names
+from nova_hyperv.cim.wmi import CLASS_OUTPUTS, OBJECT_INPUTS, OUTPUTS, output_names
 
 CLASSES = {
     "definesystem": "Msvm_VirtualSystemManagementService",
@@ -31,9 +31,17 @@ CLASSES = {
     "geterrorex": "Msvm_ConcreteJob",
     "get": "MSFT_HgsClientConfiguration",
     "getdeviceproperties": "Win32_PnPEntity",
+    "setkeyprotector": "Msvm_SecurityService",
+    "setsecuritypolicy": "Msvm_SecurityService",
+    "modifysecuritysettings": "Msvm_SecurityService",
+    "populatefromfile": "Msps_ProvisioningFileProcessor",
+    "serializetofile": "Msps_ProvisioningFileProcessor",
+    "provisionmachine": "Msps_ProvisioningService",
 }
 NAMESPACES = {"MSFT_HgsClientConfiguration": "root/microsoft/windows/hgs",
-              "Win32_PnPEntity": "root/cimv2"}
+              "Win32_PnPEntity": "root/cimv2",
+              "Msps_ProvisioningFileProcessor": "root/msps",
+              "Msps_ProvisioningService": "root/msps"}
 
 
 def _schema_outputs(class_name: str, method: str) -> tuple[str, ...]:
@@ -56,6 +64,16 @@ def test_outputs_match_the_schema(method: str) -> None:
 def test_class_overrides_match_the_schema(class_name: str, method: str) -> None:
     real = next(c for c in ("Msvm_ConcreteJob",) if c.lower() == class_name)
     assert output_names(real, method) == _schema_outputs(real, method)
+
+
+@pytest.mark.parametrize("method", sorted(OBJECT_INPUTS))
+def test_object_inputs_are_object_typed_in_the_schema(method: str) -> None:
+    registry = registry_for(20348)
+    cls = registry.get(CLASSES[method], NAMESPACES.get(CLASSES[method], "root/virtualization/v2"))
+    found = cls.method(method)  # type: ignore[union-attr]
+    assert found is not None
+    typed = {p.name.lower(): p.type for p in found.params if not p.is_output}
+    assert {typed[name] for name in OBJECT_INPUTS[method]} == {"object"}
 
 
 def test_unknown_method_is_refused_by_name() -> None:

@@ -140,7 +140,6 @@ def test_iso_root_is_a_dvd_and_boots_first_on_gen1(client: HyperVClient, host: H
 
 
 @pytest.mark.parametrize(("changes", "feature"), [
-    ({"vtpm": rules.VtpmPlan(enabled=True, shielded=True)}, "vTPM"),
     ({"config_drive": True}, "config drive"),
 ])
 def test_unapplied_features_are_refused_before_anything_is_made(
