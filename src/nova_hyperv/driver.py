@@ -4,10 +4,11 @@ Load it with `compute_driver = hyperv.HyperVDriver` (nova's old in-tree name),
 `compute_hyperv.driver.HyperVDriver` (compute-hyperv's) or
 `nova_hyperv.driver.HyperVDriver`; docs/architecture.md says why all three resolve here.
 
-A thin dispatcher: every method hands over to `ops.host.HostOps` (the node) or
-`ops.vmops.InstanceOps` (an instance). Methods of nova's interface that this driver does
-not implement yet (volumes, interface hot plug, consoles, snapshots, migration, rescue)
-are left to nova's base class, which answers NotImplementedError: the truth.
+A thin dispatcher: every method hands over to `ops.host.HostOps` (the node),
+`ops.vmops.InstanceOps` (an instance), `ops.snapshot.SnapshotOps` or
+`ops.rescue.RescueOps`. Methods of nova's interface that this driver does not implement
+yet (volumes, interface hot plug, consoles, migration) are left to nova's base class,
+which answers NotImplementedError: the truth.
 """
 
 from __future__ import annotations
