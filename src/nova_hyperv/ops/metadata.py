@@ -9,17 +9,42 @@ the image root, swap and config drive are not listed. NICs: the MAC and the port
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
 from nova.objects import virt_device_metadata as objects
 
 from nova_hyperv import rules
 
-__all__ = ["device_metadata", "disk_bus"]
+__all__ = ["VolumeAddress", "device_metadata", "disk_bus", "with_volumes"]
 
 
-def disk_bus(disk: rules.DiskPlan) -> objects.DeviceBus:
+class VolumeAddress(NamedTuple):
+    volume_id: str
+    bus: str  # ide | scsi
+    controller: int
+    slot: int
+
+
+def disk_bus(disk: rules.DiskPlan | VolumeAddress) -> objects.DeviceBus:
     if disk.bus == "scsi":
         return objects.SCSIDeviceBus(address=f"0:0:{disk.controller}:{disk.slot}")
     return objects.IDEDeviceBus(address=f"{disk.controller}:{disk.slot}")
+
+
+def with_volumes(existing: objects.InstanceDeviceMetadata | None, volume_ids: set[str],
+                 addresses: Iterable[VolumeAddress],
+                 tags: Mapping[str, str | None]) -> objects.InstanceDeviceMetadata:
+    """The instance's device metadata with its volume entries replaced by `addresses`
+    (entries of `volume_ids` go; NICs and local disks stay as they were)."""
+    kept = [d for d in (existing.devices if existing is not None else [])
+            if not (isinstance(d, objects.DiskMetadata) and "serial" in d
+                    and d.serial in volume_ids)]
+    for address in addresses:
+        tag = tags.get(address.volume_id)
+        kept.append(objects.DiskMetadata(bus=disk_bus(address), serial=address.volume_id,
+                                         tags=[tag] if tag else []))
+    return objects.InstanceDeviceMetadata(devices=kept)
 
 
 def device_metadata(plan: rules.VmPlan) -> objects.InstanceDeviceMetadata:

@@ -21,13 +21,22 @@ from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.names import ResourceType, SubType
 from nova_hyperv.hyperv.volumes.hostdisks import HostVolume
 
-__all__ = ["VmDisks", "VmDrive", "attach", "detach", "read_vm_disks", "repoint"]
+__all__ = ["VmDisks", "VmDrive", "attach", "detach", "read_vm_disks", "repoint",
+           "same_resource"]
 
 
 def _key(path: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     parsed = parse_path(path)
     return parsed.class_name.lower(), tuple(sorted(
         (k.lower(), v.lower()) for k, v in parsed.keys.items()))
+
+
+def same_resource(a: str, b: str) -> bool:
+    """Whether two object paths name the same object (however each is spelled)."""
+    try:
+        return _key(a) == _key(b)
+    except ValueError:
+        return a.lower() == b.lower()
 
 
 @dataclass(frozen=True)
