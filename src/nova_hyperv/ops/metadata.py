@@ -3,7 +3,8 @@
 Disks: SCSI address `0:0:<controller>:<slot>` (as a Linux guest's
 /dev/disk/by-path shows it) or IDE `<controller>:<slot>`, with the BDM tag and, for
 volumes, the volume id as serial. As in compute-hyperv and the usage guide's example,
-the image root, swap and config drive are not listed. NICs: the MAC and the port's tag
+the image root, swap and config drive are not listed (a boot volume is, like every
+volume). NICs: the MAC and the port's tag
 (nova drops untagged NICs from the API anyway).
 """
 
@@ -54,7 +55,7 @@ def device_metadata(plan: rules.VmPlan) -> objects.InstanceDeviceMetadata:
             devices.append(objects.NetworkInterfaceMetadata(
                 mac=nic.mac, bus=objects.PCIDeviceBus(), tags=[nic.tag]))
     for disk in plan.disks:
-        if disk.kind not in ("ephemeral", "volume"):
+        if disk.kind != "ephemeral" and not disk.volume_id:  # a boot volume is listed too
             continue
         entry = objects.DiskMetadata(bus=disk_bus(disk), tags=[disk.tag] if disk.tag else [])
         if disk.volume_id:

@@ -18,6 +18,7 @@ Disconnect-IscsiTarget use it:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 from nova_hyperv.cim import CimError, CimInstance, CimSession, build_path, quote
@@ -36,6 +37,7 @@ from nova_hyperv.hyperv.volumes.hostdisks import (
 __all__ = ["IscsiConnector", "initiator_name"]
 
 LOG = logging.getLogger(__name__)
+_CALL_PREFIX = re.compile(r"^\w+ on \S+: ")  # "Connect on <path>: " of a CIM error
 ISCSI_PORT_TYPE = 2  # MSFT_InitiatorPort.ConnectionType: 1 Fibre Channel, 2 iSCSI
 
 
@@ -111,11 +113,12 @@ class IscsiConnector:
                 sessions = self._sessions(path.iqn)
                 if sessions:
                     return str(sessions[-1]["SessionIdentifier"])
-                errors.append(f"{initiator or 'default initiator'}: no session after login")
+                reason = "no session after the login"
             except CimError as exc:
-                errors.append(f"{initiator or 'default initiator'}: {exc}")
-        raise VolumeError(f"cannot log in to iSCSI target {path.iqn} at {path.portal}: "
-                          + "; ".join(errors))
+                # The initiator's own words first (Nova keeps 255 characters of a fault).
+                reason = _CALL_PREFIX.sub("", exc.message)
+            errors.append(f"initiator {initiator}: {reason}" if initiator else reason)
+        raise VolumeError(f"iSCSI login at {path.portal} failed: " + "; ".join(errors))
 
     def connect(self, volume: IscsiVolume, *, what: str, retries: int = 0,
                 interval: float = 0.0) -> HostVolume:
