@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
-from nova_hyperv.cim import CimSession
+from nova_hyperv.cim import CimInstance, CimSession
 from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.volumes.connection import (
     FcVolume,
@@ -57,6 +58,9 @@ __all__ = [
 ]
 
 
+PORTS_MAX_AGE = 600.0
+
+
 class HostVolumes:
     """Connecting volumes to one host, with the driver's retry and multipath settings."""
 
@@ -68,8 +72,19 @@ class HostVolumes:
         self.disk_retries = disk_retries
         self.disk_interval = disk_interval
         self.iscsi = IscsiConnector(session, initiators=initiators, multipath=multipath)
-        self.fc = FcConnector(session)
+        self.fc = FcConnector(session, self.initiator_ports)
         self.smb = SmbConnector(session)
+        self._ports: tuple[float, list[CimInstance]] | None = None
+
+    def initiator_ports(self, refresh: bool = False) -> list[CimInstance]:
+        """The host's iSCSI initiator and FC ports (MSFT_InitiatorPort), read at most
+        every PORTS_MAX_AGE seconds: HBAs and the initiator name do not change while
+        the host runs, and every attach needs them."""
+        now = time.monotonic()
+        if refresh or self._ports is None or now - self._ports[0] > PORTS_MAX_AGE:
+            self._ports = (now, self.session.query("SELECT * FROM MSFT_InitiatorPort",
+                                                   names.STORAGE_NS))
+        return self._ports[1]
 
     def _connector(self, target: VolumeTarget) -> IscsiConnector | FcConnector | SmbConnector:
         if isinstance(target, IscsiVolume):
@@ -104,8 +119,8 @@ class HostVolumes:
 
     def host_connector(self) -> dict[str, object]:
         """What Cinder needs to export volumes to this host: its iSCSI initiator name
-        and FC port WWNs (one query)."""
-        ports = self.session.query("SELECT * FROM MSFT_InitiatorPort", names.STORAGE_NS)
+        and FC port WWNs."""
+        ports = self.initiator_ports()
         found: dict[str, object] = {}
         initiator = initiator_name(ports)
         if initiator:

@@ -6,16 +6,17 @@ shows it as a disk. Which disk is found through the Fibre Channel HBA API's WMI 
 LUN reachable through that port, with the target's port WWN, the FCP LUN and the OS
 device (`\\\\.\\PHYSICALDRIVE<n>`, the disk number; the name os-brick's Windows FC
 connector read through hbaapi.dll). The host's FC ports and their HBAs'
-InstanceNames come from `MSFT_InitiatorPort` (ConnectionType 1).
+InstanceNames come from `MSFT_InitiatorPort` (ConnectionType 1); a look that finds
+nothing reads the ports again.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from nova_hyperv.cim import CimInstance, CimSession
+from nova_hyperv.cim import CimInstance, CimSession, build_path
 from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.volumes.connection import FcVolume
 from nova_hyperv.hyperv.volumes.errors import VolumeError
@@ -60,25 +61,19 @@ def _hex(value: object) -> str:
 
 
 class FcConnector:
-    def __init__(self, session: CimSession) -> None:
-        self.session = session
+    """`ports(refresh)` gives the host's initiator ports (MSFT_InitiatorPort), which
+    the caller may keep between calls: HBAs do not come and go while a host runs."""
 
-    def _mappings(self) -> list[tuple[str, int, int]]:
+    def __init__(self, session: CimSession,
+                 ports: Callable[[bool], Sequence[CimInstance]]) -> None:
+        self.session = session
+        self.ports = ports
+
+    def _mappings(self, refresh: bool) -> list[tuple[str, int, int]]:
         """(target WWPN, FCP LUN, disk number) of every LUN the host's FC ports reach."""
-        ports = fc_ports(self.session.query(
-            f"SELECT * FROM MSFT_InitiatorPort WHERE ConnectionType = {FC_PORT_TYPE}",
-            names.STORAGE_NS))
-        if not ports:
-            return []
-        hbas = {str(h["InstanceName"]).lower(): h for h in self.session.query(
-            "SELECT * FROM MSFC_HBAFCPInfo", names.WMI_NS)}
         found = []
-        for port in ports:
-            hba = hbas.get(port.adapter.lower())
-            if hba is None:
-                LOG.warning("FC port %s: its HBA %s has no MSFC_HBAFCPInfo", port.wwpn,
-                            port.adapter)
-                continue
+        for port in fc_ports(self.ports(refresh)):
+            hba = build_path(names.WMI_NS, "MSFC_HBAFCPInfo", InstanceName=port.adapter)
             wwn = list(bytes.fromhex(port.wwpn))
             room = ENTRIES
             while True:
@@ -103,9 +98,9 @@ class FcConnector:
                                   int(drive.group(1))))
         return found
 
-    def _number(self, volume: FcVolume) -> int | None:
+    def _number(self, volume: FcVolume, refresh: bool) -> int | None:
         wanted = set(volume.target_wwpns)
-        numbers = {n for wwpn, lun, n in self._mappings()
+        numbers = {n for wwpn, lun, n in self._mappings(refresh)
                    if wwpn in wanted and lun == volume.lun}
         if len(numbers) > 1:
             raise VolumeError(
@@ -114,16 +109,17 @@ class FcConnector:
                 "must claim the disks (install Multipath-IO and enable use_multipath_io)")
         return next(iter(numbers), None)
 
-    def find(self, volume: FcVolume) -> HostDisk | None:
-        number = self._number(volume)
+    def find(self, volume: FcVolume, refresh: bool = False) -> HostDisk | None:
+        number = self._number(volume, refresh)
         if number is None:
             return None
         return disks_by_number(self.session, [number]).get(number)
 
     def connect(self, volume: FcVolume, *, what: str, retries: int = 0,
                 interval: float = 0.0) -> HostVolume:
-        disk = look(lambda: self.find(volume), self.session, what=what, retries=retries,
-                    interval=interval)
+        looks = iter(range(retries + 2))
+        disk = look(lambda: self.find(volume, refresh=next(looks) > 0), self.session,
+                    what=what, retries=retries, interval=interval)
         return host_drive(self.session, disk, what)
 
     def disconnect(self, volume: FcVolume) -> None:
