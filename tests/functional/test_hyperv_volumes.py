@@ -412,3 +412,30 @@ class PowerOnTest(VolumeApiTestCase):
         self._start_server(server)
         self.assertEqual({"iSCSI": name, "FC": None},
                          {d.bus: d.attached_to for d in host.storage.disks()})
+
+
+class OverPyMITest(VolumeApiTestCase):
+    """Volumes with `host_uri = wmi://.`: the driver's volume code through PyMI's
+    conventions (the emulator's facade standing in for PyMI's `wmi`, as on Windows)."""
+
+    def prepare_compute_host(self, host: str) -> None:
+        super().prepare_compute_host(host)
+        self.use_pymi(host)
+
+    def test_iscsi_fc_and_smb_volumes_over_pymi(self) -> None:
+        from nova_hyperv.cim.wmi import WmiSession
+
+        server = self.boot()
+        self.assertIsInstance(self.compute.manager.driver._host.client.session, WmiSession)
+        volumes = [self.iscsi_volume(), self.fc_volume(2), self.smb_volume()]
+        for volume in volumes:
+            self.attach(server, volume, tag=volume[:4])
+        self.assertEqual([("SCSI 0", 0, GiB), ("SCSI 0", 1, 2 * GiB)],
+                         passthrough(self.guest_disks(server)))
+        self.assertEqual([f"0:0:0:{n}" for n in range(3)],
+                         [d["address"] for d in self.metadata_devices(server)])
+        for volume in volumes:
+            self.detach(server, volume)
+        self.assertEqual([], self.metadata_devices(server))
+        self.assertEqual([], self.storage.iscsi_sessions())
+        self.assertEqual([], self.smb_mappings())
