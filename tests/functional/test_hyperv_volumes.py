@@ -100,6 +100,17 @@ class AttachDetachTest(VolumeApiTestCase):
                            "serial": second, "tags": ["logs"]}],
                          self.metadata_devices(server))
 
+    def test_tagged_nic_stays_in_the_metadata_when_volumes_come_and_go(self) -> None:
+        server = self.boot(networks=[{"uuid": self.neutron.network_1["id"], "tag": "lan"}])
+        volume = self.iscsi_volume()
+        self.attach(server, volume, tag="db")
+        nic, disk = self.metadata_devices(server)
+        self.assertEqual(("nic", ["lan"]), (nic["type"], nic["tags"]))
+        self.assertEqual({"type": "disk", "bus": "scsi", "address": "0:0:0:0",
+                          "serial": volume, "tags": ["db"]}, disk)
+        self.detach(server, volume)
+        self.assertEqual([nic], self.metadata_devices(server))
+
     def test_fc_volume_on_a_stopped_server_then_started(self) -> None:
         server = self._stop_server(self.boot())
         volume = self.fc_volume(3)
@@ -282,6 +293,19 @@ class BootFromVolumeTest(VolumeApiTestCase):
         self.assertEqual(2, self.vm(server)["generation"])
         self.assertEqual([("SCSI 0", 0, 2 * GiB)], passthrough(self.guest_disks(server)))
         self._delete_server(server)
+        self.assertEqual([], self.vms())
+        self.assertEqual([], self.storage.iscsi_sessions())
+
+
+    def test_a_boot_volume_nova_cannot_describe_is_a_fault_naming_the_key(self) -> None:
+        volume = self.iscsi_volume(image_properties={"hw_machine_type": "hyperv-gen1"})
+        self.connection_infos[volume]["data"]["target_lun"] = "first"
+        body = {"name": "bfv", "flavorRef": self.flavor_id, "networks": "none",
+                "block_device_mapping_v2": [{
+                    "boot_index": 0, "uuid": volume, "source_type": "volume",
+                    "destination_type": "volume"}]}
+        server = self._wait_for_state_change(self.api.post_server({"server": body}), "ERROR")
+        self.assertIn("target_lun = 'first'", self.fault(server))
         self.assertEqual([], self.vms())
         self.assertEqual([], self.storage.iscsi_sessions())
 

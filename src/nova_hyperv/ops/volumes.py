@@ -33,6 +33,7 @@ from nova_hyperv.hyperv.volumes import (
     VmDisks,
     VolumeConfigError,
     VolumeError,
+    VolumeExtendUnsupported,
     VolumeTarget,
     parse_connection,
     read_vm_disks,
@@ -135,22 +136,24 @@ class VolumeOps:
         for disk in plan.disks:
             if disk.volume_id:
                 info = infos.get(disk.volume_id)
+                # InvalidInput: nova aborts the build with this text as the fault.
                 if not info:
-                    raise exception.InvalidBDM(message=f"volume {disk.volume_id} has no "
-                                               "connection info")
+                    raise exception.InvalidInput(reason=f"volume {disk.volume_id} has no "
+                                                 "connection info")
                 try:
                     targets[disk.volume_id] = self._target(info)
                 except VolumeConfigError as exc:
-                    raise exception.InvalidBDM(message=str(exc)) from exc
+                    raise exception.InvalidInput(reason=str(exc)) from exc
         if targets:
             self._check_multipath()
         connected: dict[str, HostVolume] = {}
         try:
             for volume_id, target in targets.items():
                 what = f"volume {volume_id}"
-                connected[volume_id] = self._retrying(
-                    what, lambda t=target, w=what: self.volumes.connect(t, w),
-                    lambda t=target: self.volumes.disconnect(t))
+                with self.volumes.serialized(target):
+                    connected[volume_id] = self._retrying(
+                        what, lambda t=target, w=what: self.volumes.connect(t, w),
+                        lambda t=target: self.volumes.disconnect(t))
         except BaseException:
             for volume_id in connected:
                 with contextlib.suppress(*_HOST_ERRORS):
@@ -164,7 +167,9 @@ class VolumeOps:
         for mapping in _volume_mappings(block_device_info):
             info = mapping.get("connection_info") or {}
             try:
-                self.volumes.disconnect(self._target(info))
+                target = self._target(info)
+                with self.volumes.serialized(target):
+                    self.volumes.disconnect(target)
             except VolumeConfigError as exc:
                 LOG.warning("not disconnecting volume %s: %s", volume_id_of(info), exc)
             except _HOST_ERRORS as exc:
@@ -192,9 +197,10 @@ class VolumeOps:
                      for d in disks.drives if d.serial in tags and d.serial != removed]
         if added is not None:
             addresses.append(added)
+        # Reading device_metadata loads it when the instance came without it: the NIC
+        # and local disk entries spawn wrote must stay.
         instance.device_metadata = with_volumes(
-            instance.device_metadata if "device_metadata" in instance else None,
-            set(tags) | {removed} - {None}, addresses, tags)
+            instance.device_metadata, set(tags) | {removed} - {None}, addresses, tags)
         instance.save()
 
     def attach(self, context: Any, connection_info: Mapping[str, Any], instance: Any,
@@ -245,7 +251,8 @@ class VolumeOps:
             self.volumes.disconnect(target)
 
         try:
-            self._retrying(what, attempt, undo)
+            with self.volumes.serialized(target):
+                self._retrying(what, attempt, undo)
         except _HOST_ERRORS as exc:
             raise failed(exc) from exc
         LOG.info("attached %s to %s at %s %d:%d", what, instance.uuid, place.bus,
@@ -274,7 +281,8 @@ class VolumeOps:
                     vmdisks.detach(self.client.session, self.client.service, drive,
                                    self.client.job_timeout)
             if target is not None:
-                self.volumes.disconnect(target)
+                with self.volumes.serialized(target):
+                    self.volumes.disconnect(target)
         except _HOST_ERRORS as exc:
             raise exception.VolumeDetachFailed(volume_id=volume_id, reason=str(exc)) from exc
         if disks is not None:
@@ -284,10 +292,10 @@ class VolumeOps:
         volume_id = volume_id_of(connection_info)
         try:
             disk = self.volumes.extend(self._target(connection_info), f"volume {volume_id}")
-        except VolumeConfigError as exc:
-            raise exception.NovaException(message=str(exc)) from exc
-        except VolumeError as exc:
+        except VolumeExtendUnsupported as exc:
             raise exception.ExtendVolumeNotSupported(message=str(exc)) from exc
+        except VolumeError as exc:
+            raise exception.NovaException(message=str(exc)) from exc
         LOG.info("volume %s: host disk %d refreshed; the guest sees the new size at its "
                  "next rescan", volume_id, disk.number)
 

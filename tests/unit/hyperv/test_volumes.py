@@ -322,3 +322,16 @@ def test_gen1_vm_boots_from_a_passthrough_volume_on_ide(client: HyperVClient, ho
     assert vm_info["state"] == "Running"
     assert vm_info["firmware"]["boot_order"][0] == "ide"
 
+
+
+def test_volumes_sharing_a_target_or_share_are_serialized(client: HyperVClient) -> None:
+    hv = volumes(client)
+    with hv.serialized(iscsi(0)):
+        lock = hv._locks[f"iscsi:{IQN}"]
+        assert lock.locked()
+        assert not lock.acquire(blocking=False)  # LUN 1 of the same target would wait
+    assert not lock.locked()
+    with hv.serialized(smb()):
+        assert hv._locks[f"smb:{SHARE.lower()}"].locked()
+    with hv.serialized(fc()):  # nothing shared: no lock
+        assert all(not lock.locked() for lock in hv._locks.values())

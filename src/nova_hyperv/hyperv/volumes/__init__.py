@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from nova_hyperv.cim import CimInstance, CimSession
 from nova_hyperv.hyperv import names
@@ -30,6 +32,7 @@ from nova_hyperv.hyperv.volumes.errors import (
     HostDiskUnusable,
     VolumeConfigError,
     VolumeError,
+    VolumeExtendUnsupported,
     VolumeNotFound,
 )
 from nova_hyperv.hyperv.volumes.fibre_channel import FcConnector, fc_ports
@@ -51,6 +54,7 @@ __all__ = [
     "VmDrive",
     "VolumeConfigError",
     "VolumeError",
+    "VolumeExtendUnsupported",
     "VolumeNotFound",
     "VolumeTarget",
     "parse_connection",
@@ -75,6 +79,26 @@ class HostVolumes:
         self.fc = FcConnector(session, self.initiator_ports)
         self.smb = SmbConnector(session)
         self._ports: tuple[float, list[CimInstance]] | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def serialized(self, target: VolumeTarget) -> Iterator[None]:
+        """Hold the lock of what the target shares with other volumes (its iSCSI
+        targets, its SMB share) while connecting, attaching or disconnecting it, so a
+        logout or an unmapping never cuts another volume's attach in this process."""
+        if isinstance(target, IscsiVolume):
+            keys = sorted({f"iscsi:{p.iqn.lower()}" for p in target.paths})
+        elif isinstance(target, SmbVolume):
+            keys = [f"smb:{target.share.lower()}"]
+        else:
+            keys = []  # FC: nothing shared to log in to or out of
+        with self._locks_lock:
+            locks = [self._locks.setdefault(k, threading.Lock()) for k in keys]
+        with contextlib.ExitStack() as stack:
+            for lock in locks:
+                stack.enter_context(lock)
+            yield
 
     def initiator_ports(self, refresh: bool = False) -> list[CimInstance]:
         """The host's iSCSI initiator and FC ports (MSFT_InitiatorPort), read at most
@@ -107,7 +131,7 @@ class HostVolumes:
     def extend(self, target: VolumeTarget, what: str) -> HostDisk:
         """Make the host see a volume's new size (the guest then rescans its disks)."""
         if isinstance(target, SmbVolume):
-            raise VolumeError(
+            raise VolumeExtendUnsupported(
                 f"{what} is on the SMB share {target.share}: Hyper-V cannot extend an "
                 "SMB-backed volume while it is attached (the usage guide's online volume "
                 "extend excludes SMB volumes); detach it, extend it, attach it again")

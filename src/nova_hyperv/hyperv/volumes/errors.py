@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nova_hyperv.hyperv.errors import HyperVError
 
-__all__ = ["HostDiskUnusable", "VolumeConfigError", "VolumeError", "VolumeNotFound"]
+__all__ = ["HostDiskUnusable", "VolumeConfigError", "VolumeError", "VolumeExtendUnsupported",
+           "VolumeNotFound"]
 
 
 class VolumeError(HyperVError):
@@ -29,3 +30,7 @@ class VolumeNotFound(VolumeError):
 
 class HostDiskUnusable(VolumeError):
     """The volume's host disk exists but Hyper-V cannot pass it through as it is."""
+
+
+class VolumeExtendUnsupported(VolumeError):
+    """The volume cannot be extended while attached (SMB-backed volumes)."""
