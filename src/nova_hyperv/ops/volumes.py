@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from nova import exception, objects
 from nova.virt import driver as virt_driver
@@ -45,6 +45,7 @@ from nova_hyperv.ops.metadata import VolumeAddress, with_volumes
 __all__ = ["VolumeOps", "volume_id_of"]
 
 LOG = logging.getLogger(__name__)
+T = TypeVar("T")
 MULTIPATH_FEATURE = "Multipath-IO"
 _HOST_ERRORS = (HyperVError, CimError)
 
@@ -108,7 +109,7 @@ class VolumeOps:
     def _target(self, connection_info: Mapping[str, Any]) -> VolumeTarget:
         return parse_connection(connection_info, multipath=self.multipath)
 
-    def _retrying(self, what: str, attempt: Any, undo: Any) -> Any:
+    def _retrying(self, what: str, attempt: Callable[[], T], undo: Callable[[], object]) -> T:
         """attempt() up to retry_count + 1 times; undo() after each failure."""
         group = self.conf.hyperv
         tries = group.volume_attach_retry_count + 1
