@@ -5,10 +5,10 @@ Load it with `compute_driver = hyperv.HyperVDriver` (nova's old in-tree name),
 `nova_hyperv.driver.HyperVDriver`; docs/architecture.md says why all three resolve here.
 
 A thin dispatcher: every method hands over to `ops.host.HostOps` (the node),
-`ops.vmops.InstanceOps` (an instance), `ops.snapshot.SnapshotOps` or
-`ops.rescue.RescueOps`. Methods of nova's interface that this driver does not implement
-yet (volumes, interface hot plug, consoles, migration) are left to nova's base class,
-which answers NotImplementedError: the truth.
+`ops.vmops.InstanceOps` (an instance), `ops.volumes.VolumeOps` (Cinder volumes),
+`ops.snapshot.SnapshotOps` or `ops.rescue.RescueOps`. Methods of nova's interface that
+this driver does not implement yet (interface hot plug, consoles, migration) are left to
+nova's base class, which answers NotImplementedError: the truth.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from nova_hyperv.ops.host import HostOps
 from nova_hyperv.ops.rescue import RescueOps
 from nova_hyperv.ops.snapshot import SnapshotOps
 from nova_hyperv.ops.vmops import InstanceOps
+from nova_hyperv.ops.volumes import VolumeOps
 
 hyperv_conf.register_opts(hyperv_conf.CONF)
 CONF = hyperv_conf.CONF
@@ -99,7 +100,8 @@ class HyperVDriver(driver.ComputeDriver):
         # each get the host_uri set when they were created.
         self.host_uri = hyperv_conf.parse_host_uri(CONF.hyperv.host_uri)
         self._host = HostOps(self.host_uri, CONF)
-        self._vmops = InstanceOps(self._host, CONF, virtapi)
+        self._volumes = VolumeOps(self._host, CONF)
+        self._vmops = InstanceOps(self._host, CONF, virtapi, volumes=self._volumes)
         self._snapshots = SnapshotOps(self._vmops)
         self._rescues = RescueOps(self._vmops)
 
@@ -179,14 +181,14 @@ class HyperVDriver(driver.ComputeDriver):
     def destroy(self, context: Any, instance: Any, network_info: Any,
                 block_device_info: Any = None, destroy_disks: bool = True,
                 destroy_secrets: bool = True) -> None:
-        self._vmops.destroy(instance, destroy_disks)
+        self._vmops.destroy(instance, destroy_disks, block_device_info)
 
     @converted
     def cleanup(self, context: Any, instance: Any, network_info: Any,
                 block_device_info: Any = None, destroy_disks: bool = True,
                 migrate_data: Any = None, destroy_vifs: bool = True,
                 destroy_secrets: bool = True) -> None:
-        self._vmops.destroy(instance, destroy_disks)
+        self._vmops.destroy(instance, destroy_disks, block_device_info)
 
     @converted
     def reboot(self, context: Any, instance: Any, network_info: Any, reboot_type: str,
@@ -202,7 +204,7 @@ class HyperVDriver(driver.ComputeDriver):
     def power_on(self, context: Any, instance: Any, network_info: Any,
                  block_device_info: Any = None, accel_info: Any = None,
                  share_info: Any = None) -> None:
-        self._vmops.set_state(instance, RequestedState.START)
+        self._vmops.power_on(instance, block_device_info)
 
     @converted
     def pause(self, instance: Any) -> None:
@@ -224,7 +226,35 @@ class HyperVDriver(driver.ComputeDriver):
     @converted
     def resume_state_on_host_boot(self, context: Any, instance: Any, network_info: Any,
                                   share_info: Any = None, block_device_info: Any = None) -> None:
-        self._vmops.resume_state_on_host_boot(instance)
+        self._vmops.resume_state_on_host_boot(instance, block_device_info)
+
+    # -- volumes (ops.volumes) ---------------------------------------------------------
+
+    @converted
+    def get_volume_connector(self, instance: Any) -> dict[str, Any]:
+        return self._volumes.connector()
+
+    @converted
+    def attach_volume(self, context: Any, connection_info: Any, instance: Any,
+                      mountpoint: str, disk_bus: str | None = None,
+                      device_type: str | None = None, encryption: Any = None) -> None:
+        if encryption and encryption.get("provider"):
+            raise exception.VolumeAttachFailed(
+                volume_id=connection_info.get("serial"),
+                reason="the volume type is encrypted (provider "
+                f"{encryption.get('provider')}); Hyper-V has no front-end volume "
+                "encryption: use an unencrypted volume type")
+        self._volumes.attach(context, connection_info, instance, disk_bus, device_type)
+
+    @converted
+    def detach_volume(self, context: Any, connection_info: Any, instance: Any,
+                      mountpoint: str, encryption: Any = None) -> None:
+        self._volumes.detach(context, connection_info, instance)
+
+    @converted
+    def extend_volume(self, context: Any, connection_info: Any, instance: Any,
+                      requested_size: int) -> None:
+        self._volumes.extend(connection_info)
 
     @converted
     def rebuild(self, context: Any, instance: Any, image_meta: Any, injected_files: Any,

@@ -106,6 +106,19 @@ class HyperVTestCase(NovaServicesTestCase):
             init_host(path, PRESETS[self.PROFILE].replace(hostname=host))
         self.flags(host_uri=f"emulated://{path}", group="hyperv")
 
+    def use_pymi(self, host: str) -> None:
+        """Make `host`'s compute use `host_uri = wmi://.`, with the emulator's
+        PyMI-compatible facade standing in for PyMI's `wmi` module (as on Windows)."""
+        import sys
+
+        from hyperv_emulator import wmi
+
+        wmi.bind(self.host_state_file(host))
+        sys.modules["wmi"] = wmi
+        self.addCleanup(sys.modules.pop, "wmi", None)
+        self.addCleanup(wmi.unbind)
+        self.flags(host_uri="wmi://.", group="hyperv")
+
     # -- images ---------------------------------------------------------------------
 
     def create_image(self, kind: str = "gen1-vhdx", *, disk_format: str | None = None,

@@ -31,16 +31,8 @@ class WmiAdapterTest(HyperVTestCase):
     PyMI-compatible facade standing in for PyMI's `wmi` module (as on Windows)."""
 
     def prepare_compute_host(self, host: str) -> None:
-        import sys
-
-        from hyperv_emulator import wmi as facade
-
         super().prepare_compute_host(host)
-        facade.bind(self.host_state_file(host))
-        sys.modules["wmi"] = facade
-        self.addCleanup(sys.modules.pop, "wmi", None)
-        self.addCleanup(facade.unbind)
-        self.flags(host_uri="wmi://.", group="hyperv")
+        self.use_pymi(host)
 
     def test_gen2_secure_boot_server_life_over_pymi(self) -> None:
         from nova_hyperv.cim.wmi import WmiSession

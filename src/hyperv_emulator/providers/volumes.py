@@ -42,6 +42,12 @@ from hyperv_emulator.providers import catalog
 from hyperv_emulator.providers.base import COMPLETED, Args, Ctx, method
 from hyperv_emulator.providers.seed import SEED_HOOKS
 from hyperv_emulator.providers.vms import Vm, guid_of_setting, load_vm
+from hyperv_emulator.schema.classes.hba_ns import (
+    HBA_STATUS_ERROR_ILLEGAL_WWN,
+    HBA_STATUS_ERROR_MORE_DATA,
+    HBA_STATUS_OK,
+    NS_WMI,
+)
 from hyperv_emulator.schema.model import NS_CIMV2, NS_STORAGE
 from hyperv_emulator.store import instance_key, path_text_key
 
@@ -158,6 +164,17 @@ def _free_number(ctx: Ctx, reserved: Iterable[int]) -> int:
     return number
 
 
+# The adapter each kind of disk hangs off, as MSFT_Disk.Location names it.
+_ADAPTERS = {BUS_SAS: 1, BUS_ISCSI: 2, BUS_FC: 3}
+
+
+def location(spec: DiskSpec) -> str:
+    """MSFT_Disk.Location as Windows spells it for a SCSI-addressed disk (Get-Disk shows
+    "Integrated : Adapter 3 : Port 0 : Target 0 : LUN 1"); the LUN is the OS LUN, which
+    the Microsoft iSCSI initiator and FC miniports make the target's LUN."""
+    return f"Integrated : Adapter {_ADAPTERS[spec.bus]} : Port 0 : Target 0 : LUN {spec.lun}"
+
+
 def create_disk(ctx: Ctx, spec: DiskSpec, number: int) -> Instance:
     """Make a disk appear: MSFT_Disk, Win32_DiskDrive and the host's Msvm_DiskDrive."""
     policy = new_disk_policy(ctx)
@@ -177,7 +194,7 @@ def create_disk(ctx: Ctx, spec: DiskSpec, number: int) -> Instance:
                  f"WSP_Disk.ObjectId=\"{{{unique[:8]}-{unique[8:12]}-{unique[12:16]}-"
                  f"{unique[16:20]}-{unique[20:32]}}}:DI:{device_path}\"",
         UniqueId=unique, UniqueIdFormat=3, Number=number, Path=device_path,
-        Location=f"SCSI(P00T00L{spec.lun:02d})", FriendlyName=f"Emulated {product}",
+        Location=location(spec), FriendlyName=f"Emulated {product}",
         SerialNumber=spec.serial, Manufacturer="Emulated", Model=product,
         FirmwareVersion="1.0", Size=spec.size, AllocatedSize=0, LogicalSectorSize=512,
         PhysicalSectorSize=512, LargestFreeExtent=spec.size, NumberOfPartitions=0,
@@ -637,11 +654,70 @@ def update_host_storage_cache(ctx: Ctx, cls: Instance | None, args: Args) -> int
     return COMPLETED
 
 
+def fc_adapter_instance(wwpn: str) -> str:
+    """The WMI InstanceName of the HBA a host FC port belongs to (one port per HBA)."""
+    return f"PCI\\VEN_10DF&DEV_F100\\{wwpn[-6:].upper()}_0"
+
+
 def fc_port_instance(ctx: Ctx, wwpn: str, wwnn: str) -> Instance:
+    """The host's FC port: MSFT_InitiatorPort, and its HBA's MSFC_HBAFCPInfo (root/WMI)."""
+    adapter = fc_adapter_instance(wwpn)
+    if ctx.has_class("MSFC_HBAFCPInfo", NS_WMI):
+        ctx.create(ctx.new("MSFC_HBAFCPInfo", NS_WMI, InstanceName=adapter, Active=True))
     return ctx.create(ctx.new(
         "MSFT_InitiatorPort", NS_STORAGE, ObjectId=f"{{1}}\\\\{ctx.hostname}\\FC\\{wwpn}",
-        PortAddress=wwpn.lower(), NodeAddress=wwnn.lower(),
-        InstanceName=f"PCI\\VEN_10DF&DEV_F100\\{wwpn[-6:].upper()}_0",
+        PortAddress=wwpn.lower(), NodeAddress=wwnn.lower(), InstanceName=adapter,
         ConnectionType=CONNECTION_FC, OperationalStatus=[2],
     ))
+
+
+def _wwn_bytes(text: str) -> list[int]:
+    return list(bytes.fromhex(text))
+
+
+def _wide(text: str, size: int = 257) -> list[int]:
+    """A WCHAR array of `size`, NUL padded (HBAScsiID.OSDeviceName)."""
+    codes = [ord(c) for c in text][: size - 1]
+    return codes + [0] * (size - len(codes))
+
+
+@method("MSFC_HBAFCPInfo", "GetFcpTargetMapping")
+def get_fcp_target_mapping(ctx: Ctx, adapter: Instance | None, args: Args) -> int:
+    """Each LUN the SAN presents to the given port, with the host disk it is
+    (OSDeviceName \\\\.\\PHYSICALDRIVE<n>, as the HBA API names disks on Windows)."""
+    assert adapter is not None
+    wanted = bytes(int(b) & 0xFF for b in args.get("HbaPortWWN") or ()).hex()
+    data = san(ctx)
+    ports = data["fc_ports"]
+    if wanted not in ports or fc_adapter_instance(wanted) != adapter["InstanceName"]:
+        ctx.output("HBAStatus", HBA_STATUS_ERROR_ILLEGAL_WWN)
+        ctx.output("TotalEntryCount", 0)
+        ctx.output("OutEntryCount", 0)
+        ctx.output("Entry", [])
+        return COMPLETED
+    disks = msft_disks(ctx)
+    entries = []
+    for index, (wwpn, target) in enumerate(data["fc"].items()):
+        if target["initiator"] != wanted:
+            continue
+        for lun in sorted(target["luns"], key=int):
+            disk = disks.get(f"fc:{wwpn}:{lun}")
+            if disk is None:
+                continue
+            fcp = ctx.new("HBAFCPID", NS_WMI, Fcid=0x010000 + index,
+                          NodeWWN=_wwn_bytes("2" + wwpn[1:]), PortWWN=_wwn_bytes(wwpn),
+                          FcpLun=int(lun))
+            scsi = ctx.new("HBAScsiID", NS_WMI, ScsiBusNumber=0, ScsiTargetNumber=index,
+                           ScsiOSLun=int(lun),
+                           OSDeviceName=_wide(f"\\\\.\\PHYSICALDRIVE{disk['Number']}"))
+            luid = list(bytes.fromhex(str(disk["UniqueId"])))
+            entries.append(ctx.new("HBAFCPScsiEntry", NS_WMI, FCPId=fcp,
+                                   Luid=luid + [0] * (256 - len(luid)), ScsiId=scsi))
+    room = int(args.get("InEntryCount") or 0)
+    ctx.output("HBAStatus", HBA_STATUS_OK if len(entries) <= room else
+               HBA_STATUS_ERROR_MORE_DATA)
+    ctx.output("TotalEntryCount", len(entries))
+    ctx.output("OutEntryCount", min(room, len(entries)))
+    ctx.output("Entry", entries[:room])
+    return COMPLETED
 

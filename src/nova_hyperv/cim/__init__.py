@@ -33,7 +33,7 @@ from nova_hyperv.cim.errors import (
     CimNotFound,
     CimNotSupported,
 )
-from nova_hyperv.cim.wql import ObjectPath, like_prefix, parse_path, quote
+from nova_hyperv.cim.wql import ObjectPath, build_path, like_prefix, parse_path, quote
 
 __all__ = [
     "CIMV2",
@@ -55,6 +55,7 @@ __all__ = [
     "ObjectPath",
     "RoundTripCounter",
     "SessionBase",
+    "build_path",
     "connect",
     "count_round_trips",
     "like_prefix",

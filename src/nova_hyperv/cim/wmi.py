@@ -82,6 +82,17 @@ OBJECT_INPUTS: dict[str, frozenset[str]] = {
 }
 CLASS_OUTPUTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("msvm_concretejob", "requeststatechange"): (),
+    # Host storage (root/Microsoft/Windows/Storage, .../SMB, root/WMI): volumes.
+    ("msft_iscsitargetportal", "new"): ("CreatedTargetPortal",),
+    ("msft_iscsitarget", "connect"): ("CreatediSCSISession",),
+    ("msft_iscsitarget", "disconnect"): (),
+    ("msft_iscsisession", "unregister"): (),
+    ("msft_disk", "refresh"): ("ExtendedStatus",),
+    ("msft_storagesetting", "updatehoststoragecache"): (),
+    ("msft_smbmapping", "create"): ("CreatedMapping",),
+    ("msft_smbmapping", "remove"): (),
+    ("msfc_hbafcpinfo", "getfcptargetmapping"): ("Entry", "HBAStatus", "OutEntryCount",
+                                                 "TotalEntryCount"),
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ObjectPath", "like_prefix", "parse_path", "quote"]
+__all__ = ["ObjectPath", "build_path", "like_prefix", "parse_path", "quote"]
 
 
 def _escape(text: str, *quotes: str) -> str:
@@ -39,6 +39,14 @@ def like_prefix(prefix: str) -> str:
     """A LIKE literal matching every string that starts with `prefix`, wildcards inert."""
     inert = "".join(f"[{c}]" if c in "[%_" else c for c in prefix)
     return quote(inert + "%")
+
+
+def build_path(namespace: str, class_name: str, **keys: object) -> str:
+    """The object path `namespace:Class.Key="value"` of an instance whose keys are known
+    (no round trip to learn it); values are quoted with `\\` and `\"` escaped."""
+    body = ",".join(
+        f'{name}="{_escape(str(value), chr(34))}"' for name, value in sorted(keys.items()))
+    return f"{namespace}:{class_name}" + (f".{body}" if body else "")
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ The chain (each step needs a path the one before it returned):
    vNUMA size), memory (static or dynamic, vNUMA size) and the serial ports' pipes.
 4. AddResourceSettings: every drive (Parent = its controller) and every NIC, in the
    plan's boot order, so a host that appends new boot entries (Hyper-V does) already
-   boots in that order.
-5. AddResourceSettings: every medium (Parent = its drive; the IOPS limit with it) and
-   every NIC's switch connection (Parent = its NIC).
+   boots in that order. A volume's drive carries the volume id as ElementName; an
+   iSCSI / FC volume's is a passthrough drive holding the host disk (no medium).
+5. AddResourceSettings: every medium (Parent = its drive; the IOPS limit with it; an SMB
+   volume's image too) and every NIC's switch connection (Parent = its NIC).
 6. Generation 2: one query maps the boot entries created with the drives and NICs
    (Msvm_LogicalIdentity) and one reads the VM's settings; BootSourceOrder is written
    only if it is not already the plan's order.
@@ -37,6 +38,7 @@ from nova_hyperv.hyperv.errors import HostConfigurationError, NotSupportedYet, V
 from nova_hyperv.hyperv.host import VSwitch, assignable_devices
 from nova_hyperv.hyperv.names import ResourceType, SubType, VmState
 from nova_hyperv.hyperv.vms import Vm
+from nova_hyperv.hyperv.volumes.hostdisks import HostVolume
 from nova_hyperv.rules import DiskPlan, VmPlan
 
 __all__ = ["DATA_ROOTS", "check_supported", "create_vm", "destroy_defined"]
@@ -57,11 +59,6 @@ def check_supported(plan: VmPlan) -> None:
         raise NotSupportedYet("config drive", "config_drive / force_config_drive",
                               "building and attaching the config drive is not implemented "
                               "yet")
-    volumes = [d for d in plan.disks if d.volume_id]
-    if volumes:
-        raise NotSupportedYet("Cinder volumes", "block_device_mapping",
-                              f"attaching volumes ({', '.join(d.volume_id or '' for d in volumes)})"
-                              " is not implemented yet")
 
 
 @dataclass
@@ -198,17 +195,26 @@ def _boot_ordered(plan: VmPlan) -> list[DiskPlan | str]:
     return ordered
 
 
-def _drive(session: CimSession, disk: DiskPlan, devices: _Devices) -> CimInstance:
+def _drive(session: CimSession, disk: DiskPlan, devices: _Devices,
+           volume: HostVolume | None) -> CimInstance:
+    """The drive of a disk; a volume's drive carries the volume id (its serial tag), and
+    an iSCSI / FC volume's is a passthrough drive naming the host disk."""
     controllers = devices.ide if disk.bus == "ide" else dict(enumerate(devices.scsi))
     controller = controllers.get(disk.controller)
     if controller is None:
         raise CimError(f"the VM has no {disk.bus.upper()} controller {disk.controller} for "
                        f"disk {disk.name}")
     dvd = disk.device == "dvd"
-    return _new(session, names.RASD,
-                ResourceType=int(ResourceType.DVD_DRIVE if dvd else ResourceType.DISK_DRIVE),
-                ResourceSubType=SubType.DVD_DRIVE if dvd else SubType.DISK_DRIVE,
-                Parent=controller, AddressOnParent=str(disk.slot))
+    drive = _new(session, names.RASD,
+                 ResourceType=int(ResourceType.DVD_DRIVE if dvd else ResourceType.DISK_DRIVE),
+                 ResourceSubType=SubType.DVD_DRIVE if dvd else SubType.DISK_DRIVE,
+                 Parent=controller, AddressOnParent=str(disk.slot))
+    if disk.volume_id:
+        drive["ElementName"] = disk.volume_id
+    if volume is not None and volume.kind == "passthrough":
+        drive["ResourceSubType"] = SubType.PHYSICAL_DISK
+        drive["HostResource"] = [volume.resource]
+    return drive
 
 
 def _remotefx(session: CimSession, plan: VmPlan) -> list[CimInstance]:
@@ -307,15 +313,19 @@ def create_vm(
     switch: VSwitch | None,
     data_root: str,
     host_version: tuple[int, int, int],
+    volumes: Mapping[str, HostVolume] | None = None,
     timeout: float | None = None,
 ) -> Vm:
-    """Create the VM of `plan` (off). `files` maps each local disk's name to its file."""
+    """Create the VM of `plan` (off). `files` maps each local disk's name to its file,
+    `volumes` each volume disk's name (its volume id) to the connected volume."""
     check_supported(plan)
+    volumes = volumes or {}
     if plan.nics and switch is None:
         raise ValueError("a plan with NICs needs the vSwitch they connect to")
-    missing = [d.name for d in plan.disks if d.name not in files]
+    sources = {**files, **{name: v.resource for name, v in volumes.items()}}
+    missing = [d.name for d in plan.disks if d.name not in sources]
     if missing:
-        raise ValueError(f"no file for the disks {', '.join(missing)}")
+        raise ValueError(f"no file or volume for the disks {', '.join(missing)}")
     pci = _pci_devices(session, plan)  # before anything is made: enough free devices?
     step, vm_path = "defining it", ""
     try:
@@ -343,8 +353,9 @@ def create_vm(
         step = "adding its drives and network adapters"
         ordered = _boot_ordered(plan)
         macs = {n.name: n.mac for n in plan.nics}
-        settings = [_drive(session, item, devices) if isinstance(item, DiskPlan)
-                    else _nic(session, item, macs[item]) for item in ordered]
+        settings = [_drive(session, item, devices, volumes.get(item.name))
+                    if isinstance(item, DiskPlan) else _nic(session, item, macs[item])
+                    for item in ordered]
         extra = _remotefx(session, plan) + [_pci_port(session, d) for d in pci]
         result = session.invoke(service, "AddResourceSettings", AffectedConfiguration=vm_path,
                                 ResourceSettings=settings + extra)
@@ -353,7 +364,8 @@ def create_vm(
                          result["ResultingResourceSettings"], strict=False))
 
         step = "attaching its disk images and connecting its network adapters"
-        settings = [_medium(session, d, added[d.name], files[d.name]) for d in plan.disks]
+        settings = [_medium(session, d, added[d.name], sources[d.name]) for d in plan.disks
+                    if d.name not in volumes or volumes[d.name].kind != "passthrough"]
         settings += [_connection(session, n.name, added[n.name], switch)  # type: ignore[arg-type]
                      for n in plan.nics]
         if settings:

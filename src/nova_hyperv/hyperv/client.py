@@ -16,6 +16,7 @@ from nova_hyperv.hyperv import build, power, security, vms
 from nova_hyperv.hyperv.host import HostInfo, VSwitch, find_switch, read_host
 from nova_hyperv.hyperv.names import RequestedState
 from nova_hyperv.hyperv.vms import Vm, VmSummary
+from nova_hyperv.hyperv.volumes import HostVolume
 from nova_hyperv.rules import VmPlan
 
 __all__ = ["HyperVClient", "Snapshot"]
@@ -114,10 +115,10 @@ class HyperVClient:
         return vms.check_owner(self.session, vm, uuid)
 
     def create_vm(self, plan: VmPlan, *, files: Mapping[str, str], switch: VSwitch | None,
-                  data_root: str) -> Vm:
+                  data_root: str, volumes: Mapping[str, HostVolume] | None = None) -> Vm:
         return build.create_vm(
             self.session, self.service, plan, files=files, switch=switch,
-            data_root=data_root, host_version=self.host().windows_version,
+            data_root=data_root, host_version=self.host().windows_version, volumes=volumes,
             timeout=self.job_timeout)
 
     def set_state(self, vm: Vm, requested: RequestedState) -> Vm:

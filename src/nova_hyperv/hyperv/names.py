@@ -22,6 +22,12 @@ PCI_EXPRESS = "Msvm_PciExpressSettingData"
 SHUTDOWN_COMPONENT = "Msvm_ShutdownComponent"
 LOGICAL_IDENTITY = "Msvm_LogicalIdentity"
 
+# Host storage: disks, iSCSI, SAN policy; SMB mappings; the FC HBA API's WMI classes.
+STORAGE_NS = "root/Microsoft/Windows/Storage"
+SMB_NS = "root/Microsoft/Windows/SMB"
+WMI_NS = "root/WMI"
+HOST_DISK = "Msvm_DiskDrive"
+
 REALIZED = "Microsoft:Hyper-V:System:Realized"
 SUBTYPES = {1: "Microsoft:Hyper-V:SubType:1", 2: "Microsoft:Hyper-V:SubType:2"}
 
@@ -48,6 +54,7 @@ class SubType:
     IDE_CONTROLLER = "Microsoft:Hyper-V:Emulated IDE Controller"
     SCSI_CONTROLLER = "Microsoft:Hyper-V:Synthetic SCSI Controller"
     DISK_DRIVE = "Microsoft:Hyper-V:Synthetic Disk Drive"
+    PHYSICAL_DISK = "Microsoft:Hyper-V:Physical Disk Drive"
     DVD_DRIVE = "Microsoft:Hyper-V:Synthetic DVD Drive"
     VHD = "Microsoft:Hyper-V:Virtual Hard Disk"
     ISO = "Microsoft:Hyper-V:Virtual CD/DVD Disk"

@@ -3,23 +3,49 @@
 Disks: SCSI address `0:0:<controller>:<slot>` (as a Linux guest's
 /dev/disk/by-path shows it) or IDE `<controller>:<slot>`, with the BDM tag and, for
 volumes, the volume id as serial. As in compute-hyperv and the usage guide's example,
-the image root, swap and config drive are not listed. NICs: the MAC and the port's tag
+the image root, swap and config drive are not listed (a boot volume is, like every
+volume). NICs: the MAC and the port's tag
 (nova drops untagged NICs from the API anyway).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
 from nova.objects import virt_device_metadata as objects
 
 from nova_hyperv import rules
 
-__all__ = ["device_metadata", "disk_bus"]
+__all__ = ["VolumeAddress", "device_metadata", "disk_bus", "with_volumes"]
 
 
-def disk_bus(disk: rules.DiskPlan) -> objects.DeviceBus:
+class VolumeAddress(NamedTuple):
+    volume_id: str
+    bus: str  # ide | scsi
+    controller: int
+    slot: int
+
+
+def disk_bus(disk: rules.DiskPlan | VolumeAddress) -> objects.DeviceBus:
     if disk.bus == "scsi":
         return objects.SCSIDeviceBus(address=f"0:0:{disk.controller}:{disk.slot}")
     return objects.IDEDeviceBus(address=f"{disk.controller}:{disk.slot}")
+
+
+def with_volumes(existing: objects.InstanceDeviceMetadata | None, volume_ids: set[str],
+                 addresses: Iterable[VolumeAddress],
+                 tags: Mapping[str, str | None]) -> objects.InstanceDeviceMetadata:
+    """The instance's device metadata with its volume entries replaced by `addresses`
+    (entries of `volume_ids` go; NICs and local disks stay as they were)."""
+    kept = [d for d in (existing.devices if existing is not None else [])
+            if not (isinstance(d, objects.DiskMetadata) and "serial" in d
+                    and d.serial in volume_ids)]
+    for address in addresses:
+        tag = tags.get(address.volume_id)
+        kept.append(objects.DiskMetadata(bus=disk_bus(address), serial=address.volume_id,
+                                         tags=[tag] if tag else []))
+    return objects.InstanceDeviceMetadata(devices=kept)
 
 
 def device_metadata(plan: rules.VmPlan) -> objects.InstanceDeviceMetadata:
@@ -29,7 +55,7 @@ def device_metadata(plan: rules.VmPlan) -> objects.InstanceDeviceMetadata:
             devices.append(objects.NetworkInterfaceMetadata(
                 mac=nic.mac, bus=objects.PCIDeviceBus(), tags=[nic.tag]))
     for disk in plan.disks:
-        if disk.kind not in ("ephemeral", "volume"):
+        if disk.kind != "ephemeral" and not disk.volume_id:  # a boot volume is listed too
             continue
         entry = objects.DiskMetadata(bus=disk_bus(disk), tags=[disk.tag] if disk.tag else [])
         if disk.volume_id:

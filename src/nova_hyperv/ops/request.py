@@ -20,7 +20,8 @@ from nova.virt import driver as virt_driver
 
 from nova_hyperv import rules
 
-__all__ = ["block_devices", "build_request", "hyperv_config", "image_properties", "vifs"]
+__all__ = ["block_devices", "build_request", "hyperv_config", "image_properties",
+           "root_volume_mapping", "vifs"]
 
 
 def image_properties(instance: Any) -> dict[str, object]:
@@ -54,8 +55,28 @@ def _bdm_field(device: Any, name: str) -> Any:
     return device.get(name) if hasattr(device, "get") else None
 
 
+def _volume(mapping: Any) -> rules.Volume:
+    info = mapping.get("connection_info") or {}
+    data = info.get("data") or {}
+    return rules.Volume(
+        volume_id=str(_bdm_field(mapping, "volume_id") or info.get("serial") or ""),
+        connection_type=str(info.get("driver_volume_type", "iscsi")),
+        bus=mapping.get("disk_bus"), boot_index=_bdm_field(mapping, "boot_index"),
+        tag=_bdm_field(mapping, "tag"), device_type=mapping.get("device_type"),
+        qos_specs=data.get("qos_specs") or {},
+    )
+
+
+def root_volume_mapping(block_device_info: Mapping[str, Any] | None) -> Any:
+    """The volume the instance boots from (boot_index 0), or None."""
+    for mapping in virt_driver.block_device_info_get_mapping(block_device_info):
+        if _bdm_field(mapping, "boot_index") == 0:
+            return mapping
+    return None
+
+
 def block_devices(block_device_info: Mapping[str, Any] | None) -> rules.BlockDevices:
-    """Ephemeral disks (with their tags and boot indexes) and volumes."""
+    """Ephemeral disks (with their tags and boot indexes), volumes and the root volume."""
     ephemerals = tuple(
         rules.Ephemeral(
             size_gb=eph.get("size"), bus=eph.get("disk_bus"),
@@ -64,17 +85,11 @@ def block_devices(block_device_info: Mapping[str, Any] | None) -> rules.BlockDev
         )
         for eph in virt_driver.block_device_info_get_ephemerals(block_device_info)
     )
-    volumes = tuple(
-        rules.Volume(
-            volume_id=str(_bdm_field(vol, "volume_id") or ""),
-            connection_type=str((vol.get("connection_info") or {}).get(
-                "driver_volume_type", "iscsi")),
-            bus=vol.get("disk_bus"), boot_index=_bdm_field(vol, "boot_index"),
-            tag=_bdm_field(vol, "tag"), device_type=vol.get("device_type"),
-        )
-        for vol in virt_driver.block_device_info_get_mapping(block_device_info)
-    )
-    return rules.BlockDevices(ephemerals=ephemerals, volumes=volumes)
+    root = root_volume_mapping(block_device_info)
+    volumes = tuple(_volume(vol) for vol in virt_driver.block_device_info_get_mapping(
+        block_device_info) if vol is not root)
+    return rules.BlockDevices(root_volume=_volume(root) if root is not None else None,
+                              ephemerals=ephemerals, volumes=volumes)
 
 
 def vifs(context: Any, instance: Any, network_info: Iterable[Any] | None) -> tuple[rules.Vif, ...]:

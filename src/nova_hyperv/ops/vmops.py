@@ -36,6 +36,7 @@ from nova_hyperv.ops.images import (
 from nova_hyperv.ops.metadata import device_metadata
 from nova_hyperv.ops.shielding import ShieldingDataStore, shield
 from nova_hyperv.ops.snapshot import instance_lock
+from nova_hyperv.ops.volumes import VolumeOps
 
 __all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
 
@@ -84,12 +85,14 @@ def neutron_events(network_info: Any) -> list[tuple[str, str]]:
 
 
 class InstanceOps:
-    def __init__(self, host: HostOps, conf: Any, virtapi: Any = None) -> None:
+    def __init__(self, host: HostOps, conf: Any, virtapi: Any = None,
+                 volumes: VolumeOps | None = None) -> None:
         self.host = host
         self.conf = conf
         self.virtapi = virtapi
         self.images = ImageCache(host.instances_path, conf.image_cache.subdirectory_name)
         self.shielding = ShieldingDataStore(conf)
+        self.volumes = volumes or VolumeOps(host, conf)
 
     def _neutron_failed(self, event_name: str, instance: Any) -> None:
         LOG.error("Neutron reported failure on event %s for instance %s", event_name,
@@ -142,6 +145,8 @@ class InstanceOps:
              block_device_info: Any) -> tuple[rules.VmPlan, CachedImage | None]:
         """The VM for this instance (checked), and its image file when it has one."""
         image_id = image_meta.id if "id" in image_meta else None
+        if nova_request.root_volume_mapping(block_device_info) is not None:
+            image_id = None  # boots from a volume: the image (if any) made the volume
         declared = image_meta.disk_format if "disk_format" in image_meta else None
         preflight = self.conf.hyperv.image_preflight
         with nova_errors(instance, image_id):
@@ -174,6 +179,7 @@ class InstanceOps:
                 raise exception.InstanceExists(name=instance.name)
         directory = self.instance_dir(instance)
         vm: Vm | None = None
+        volumes = None
         try:
             # Inside: unshelve fetches into the instance's folder, removed on failure.
             plan, image = self.plan(context, instance, image_meta, network_info,
@@ -187,9 +193,10 @@ class InstanceOps:
                 os.makedirs(directory, exist_ok=True)
                 files = create_local_disks(self.images, image, plan, directory,
                                            use_cow=self.conf.use_cow_images)
+                volumes = self.volumes.connect_for_spawn(plan, block_device_info)
                 with self._ports_bound(instance, network_info, power_on):
                     vm = self.client.create_vm(plan, files=files, switch=switch,
-                                               data_root=directory)
+                                               data_root=directory, volumes=volumes)
                 if pdk is not None:
                     shield(self.client, vm, plan, pdk, directory, instance)
                 instance.device_metadata = device_metadata(plan)
@@ -200,6 +207,9 @@ class InstanceOps:
             with contextlib.suppress(Exception):
                 if vm is not None:
                     self.client.destroy(vm)
+            if volumes:
+                with contextlib.suppress(Exception):
+                    self.volumes.disconnect_all(block_device_info)
             self._remove_files(instance)
             raise
         LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
@@ -239,14 +249,15 @@ class InstanceOps:
     def _remove_files(self, instance: Any) -> None:
         shutil.rmtree(self.instance_dir(instance), ignore_errors=True)
 
-    def destroy(self, instance: Any, destroy_disks: bool = True) -> None:
+    def destroy(self, instance: Any, destroy_disks: bool = True,
+                block_device_info: Any = None) -> None:
         """Remove the VM (and, with destroy_disks, its files), after any snapshot of it
         in progress unless [hyperv] force_destroy_instances."""
         waiting = not self.conf.hyperv.force_destroy_instances
         with instance_lock(instance.uuid) if waiting else contextlib.nullcontext():
-            self._destroy(instance, destroy_disks)
+            self._destroy(instance, destroy_disks, block_device_info)
 
-    def _destroy(self, instance: Any, destroy_disks: bool) -> None:
+    def _destroy(self, instance: Any, destroy_disks: bool, block_device_info: Any) -> None:
         with nova_errors(instance):
             try:
                 vm = self.client.find_vm(instance.name, instance.uuid)
@@ -259,6 +270,7 @@ class InstanceOps:
                     LOG.warning("VM %s named %s is not instance %s's (its note differs); "
                                 "leaving it", vm.guid, instance.name, instance.uuid)
             self.client.forget(instance.uuid)
+            self.volumes.disconnect_all(block_device_info)
         if destroy_disks:
             self._remove_files(instance)
 
@@ -308,10 +320,16 @@ class InstanceOps:
         vm.state = VmState.RUNNING
         self.client.remember(instance.uuid, vm)
 
-    def resume_state_on_host_boot(self, instance: Any) -> None:
+    def power_on(self, instance: Any, block_device_info: Any = None) -> None:
+        """Start the VM; its passthrough volumes first follow their host disks."""
+        with nova_errors(instance):
+            self.volumes.fix_disk_paths(instance, block_device_info)
+        self.set_state(instance, RequestedState.START)
+
+    def resume_state_on_host_boot(self, instance: Any, block_device_info: Any = None) -> None:
         vm = self.find(instance)
         if vm.state != VmState.RUNNING:
-            self.set_state(instance, RequestedState.START)
+            self.power_on(instance, block_device_info)
 
     # -- listing ---------------------------------------------------------------------
 

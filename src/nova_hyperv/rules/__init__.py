@@ -5,6 +5,7 @@ and either returns an immutable `VmPlan` or raises one `RuleViolation`.
 """
 
 from nova_hyperv.rules.disk_size import DiskLayout, DiskMath, default_disk_math
+from nova_hyperv.rules.disks import plan_volume_attach
 from nova_hyperv.rules.errors import CODES, RuleViolation
 from nova_hyperv.rules.host import AssignablePciDevice, HostFacts, HostNumaNode
 from nova_hyperv.rules.nics import can_hot_plug_nic, require_nic_hot_plug
@@ -78,5 +79,6 @@ __all__ = [
     "flavor_from_mapping",
     "plan_instance",
     "plan_resize",
+    "plan_volume_attach",
     "require_nic_hot_plug",
 ]

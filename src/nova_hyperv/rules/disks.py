@@ -10,6 +10,7 @@ carry spaces.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from nova_hyperv.rules.disk_size import GIB, MIB
@@ -19,7 +20,7 @@ from nova_hyperv.rules.qos import iops_limit
 from nova_hyperv.rules.request import BlockDevices, Ephemeral, Flavor, Volume
 from nova_hyperv.rules.values import Spot, to_int
 
-__all__ = ["CONNECTION_TYPES", "RootDisk", "plan_disks"]
+__all__ = ["CONNECTION_TYPES", "RootDisk", "plan_disks", "plan_volume_attach"]
 
 IDE_CONTROLLERS, IDE_SLOTS = 2, 2
 SCSI_CONTROLLERS, SCSI_SLOTS = 1, 64
@@ -124,9 +125,10 @@ def _connection_type(volume: Volume, field: str) -> str:
 
 
 def _volume_disk(
-    volume: Volume, index: int, generation: int, slots: _Slots, seen: set[str], *, root: bool
+    volume: Volume, index: int, generation: int, slots: _Slots, seen: set[str], *, root: bool,
+    where: str | None = None, running: bool = False,
 ) -> DiskPlan:
-    where = "root volume" if root else f"volumes[{index}]"
+    where = where or ("root volume" if root else f"volumes[{index}]")
     if not isinstance(volume.volume_id, str) or not volume.volume_id.strip():
         raise Spot("volume", f"{where}.volume_id", "volume-invalid", "a volume id").fail(
             volume.volume_id, "is required"
@@ -158,6 +160,10 @@ def _volume_disk(
             connection_type=connection, tag=tag,
         )
     bus = bus or "scsi"
+    if running and bus == "ide":
+        raise Spot("volume", f"{where}.bus", "volume-ide-hot-attach", "scsi").fail(
+            volume.bus, "Hyper-V adds IDE drives only while the VM is off; a running VM "
+            "takes volumes on SCSI")
     boot_index = _boot_index(volume.boot_index, f"{where}.boot_index", "volume")
     controller, slot = slots.take(bus, volume_id)
     return DiskPlan(
@@ -247,3 +253,26 @@ def plan_disks(
             file_name="configdrive.iso" if dvd else "configdrive.vhd",
         ))
     return tuple(disks)
+
+
+def plan_volume_attach(
+    volume: Volume,
+    generation: int,
+    occupied: Iterable[tuple[str, int, int]],
+    *,
+    running: bool,
+) -> DiskPlan:
+    """Where a volume attached to an existing VM goes, checked as at spawn.
+
+    `occupied` holds the (bus, controller, slot) of every drive the VM has now (its
+    config drive included, so nothing is kept for one). The volume takes the first free
+    slot of its bus (SCSI unless the request says IDE, which only a VM that is off can
+    take).
+    """
+    slots = _Slots(generation, config_drive=False)
+    for bus, controller, slot in occupied:
+        free = slots.free.get(bus, [])
+        if 0 <= controller < len(free) and slot in free[controller]:
+            free[controller].remove(slot)
+    return _volume_disk(volume, 0, generation, slots, set(), root=False, where="volume",
+                        running=running)

@@ -79,6 +79,7 @@ CODES: Mapping[str, str] = {
     "volume-invalid": "a volume's id is missing or repeated",
     "volume-connection-type-unsupported": "a volume's connection type is not iscsi, "
     "fibre_channel or smbfs",
+    "volume-ide-hot-attach": "a volume is attached on IDE to a running VM",
     "boot-index-invalid": "a boot_index is not a whole number",
     "root-disk-too-small": "the flavor's root disk cannot hold the image",
     # PCI passthrough

@@ -41,7 +41,15 @@ CLASSES = {
 NAMESPACES = {"MSFT_HgsClientConfiguration": "root/microsoft/windows/hgs",
               "Win32_PnPEntity": "root/cimv2",
               "Msps_ProvisioningFileProcessor": "root/msps",
-              "Msps_ProvisioningService": "root/msps"}
+              "Msps_ProvisioningService": "root/msps",
+              "MSFT_iSCSITargetPortal": "root/Microsoft/Windows/Storage",
+              "MSFT_iSCSITarget": "root/Microsoft/Windows/Storage",
+              "MSFT_iSCSISession": "root/Microsoft/Windows/Storage",
+              "MSFT_Disk": "root/Microsoft/Windows/Storage",
+              "MSFT_StorageSetting": "root/Microsoft/Windows/Storage",
+              "MSFT_SmbMapping": "root/Microsoft/Windows/SMB",
+              "MSFC_HBAFCPInfo": "root/WMI"}
+CLASS_NAMES = ("Msvm_ConcreteJob", *NAMESPACES)
 
 
 def _schema_outputs(class_name: str, method: str) -> tuple[str, ...]:
@@ -62,7 +70,7 @@ def test_outputs_match_the_schema(method: str) -> None:
 
 @pytest.mark.parametrize(("class_name", "method"), sorted(CLASS_OUTPUTS))
 def test_class_overrides_match_the_schema(class_name: str, method: str) -> None:
-    real = next(c for c in ("Msvm_ConcreteJob",) if c.lower() == class_name)
+    real = next(c for c in CLASS_NAMES if c.lower() == class_name)
     assert output_names(real, method) == _schema_outputs(real, method)
 
 

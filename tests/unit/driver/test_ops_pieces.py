@@ -103,3 +103,22 @@ def test_uptime_text() -> None:
     assert uptime_text(boot, now) == (" 02:30:00 up 2 days,  3:30,  0 users,  "
                                       "load average: 0.00, 0.00, 0.00")
     assert _cim_datetime(None) is None and _cim_datetime("garbage") is None
+
+
+def test_volume_entries_are_replaced_and_the_rest_kept() -> None:
+    from nova.objects import virt_device_metadata as objects
+
+    nic = objects.NetworkInterfaceMetadata(mac="fa:16:3e:00:00:01", bus=objects.PCIDeviceBus(),
+                                           tags=["lan"])
+    ephemeral = objects.DiskMetadata(bus=objects.SCSIDeviceBus(address="0:0:0:0"),
+                                     tags=["scratch"])
+    old = objects.DiskMetadata(bus=objects.SCSIDeviceBus(address="0:0:0:1"), serial="gone",
+                               tags=[])
+    existing = objects.InstanceDeviceMetadata(devices=[nic, ephemeral, old])
+    found = metadata.with_volumes(
+        existing, {"gone", "kept"}, [metadata.VolumeAddress("kept", "ide", 1, 0)],
+        {"kept": "db", "gone": None})
+    assert found.devices[:2] == [nic, ephemeral]
+    [entry] = found.devices[2:]
+    assert (entry.serial, entry.bus.address, entry.tags) == ("kept", "1:0", ["db"])
+    assert isinstance(entry.bus, objects.IDEDeviceBus)

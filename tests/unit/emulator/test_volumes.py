@@ -204,6 +204,39 @@ def test_fibre_channel_luns_appear_when_presented(client: Client, initiator: Ini
     assert not lun.path.exists()  # a backing file the host made goes with the LUN
 
 
+def _mapping(client: Client, port: str, room: int = 16) -> MethodResult:
+    [hba] = client.session.query("SELECT * FROM MSFC_HBAFCPInfo", "root/WMI")
+    return client.session.invoke(hba.path, "GetFcpTargetMapping",
+                                 HbaPortWWN=list(bytes.fromhex(port)), InEntryCount=room)
+
+
+def test_fc_target_mapping_names_each_luns_disk(client: Client, initiator: Initiator) -> None:
+    storage = _host(client).storage
+    storage.add_fc_port("10000090fa0a0b0c")
+    [port] = client.session.query("SELECT * FROM MSFT_InitiatorPort WHERE ConnectionType = 1",
+                                  NS)
+    [hba] = client.session.query("SELECT * FROM MSFC_HBAFCPInfo", "root/WMI")
+    assert (hba["InstanceName"], hba["Active"]) == (port["InstanceName"], True)
+    storage.add_fc_lun("500a098188ad7a33", 2, size=8 * MiB, serial="two")
+    storage.add_fc_lun("500a098188ad7a33", 5, size=8 * MiB, serial="five")
+    result = _mapping(client, "10000090fa0a0b0c")
+    assert (result["HBAStatus"], result["TotalEntryCount"], result["OutEntryCount"]) == (0, 2, 2)
+    found = {}
+    for entry in result["Entry"]:
+        fcp, scsi = entry["FCPId"], entry["ScsiId"]
+        name = "".join(chr(c) for c in scsi["OSDeviceName"] if c)
+        assert bytes(fcp["PortWWN"]).hex() == "500a098188ad7a33"
+        assert scsi["ScsiOSLun"] == fcp["FcpLun"]
+        found[fcp["FcpLun"]] = name
+    assert found == {2: f"\\\\.\\PHYSICALDRIVE{initiator.disk('two')['Number']}",
+                     5: f"\\\\.\\PHYSICALDRIVE{initiator.disk('five')['Number']}"}
+    assert initiator.disk("five")["Location"] == (
+        "Integrated : Adapter 3 : Port 0 : Target 0 : LUN 5")
+    short = _mapping(client, "10000090fa0a0b0c", room=1)
+    assert (short["HBAStatus"], short["TotalEntryCount"], len(short["Entry"])) == (7, 2, 1)
+    assert _mapping(client, "1000000000000009")["HBAStatus"] == 5  # not this HBA's port
+
+
 def test_san_policy(client: Client, initiator: Initiator) -> None:
     session = client.session
     setting = session.invoke(SETTING_CLASS, "Get")["StorageSettings"]

@@ -151,16 +151,6 @@ def test_unapplied_features_are_refused_before_anything_is_made(
     assert inventory(host) == []
 
 
-def test_volumes_are_refused_before_anything_is_made(client: HyperVClient, host: Host,
-                                                     tmp_path: Path) -> None:
-    plan = plan_for(client)
-    volume = rules.DiskPlan(name="vol-1", kind="volume", device="disk", bus="scsi",
-                            controller=0, slot=0, volume_id="vol-1", connection_type="iscsi")
-    with pytest.raises(NotSupportedYet, match="vol-1"):
-        build(client, dataclasses.replace(plan, disks=(*plan.disks, volume)), tmp_path)
-    assert inventory(host) == []
-
-
 @pytest.mark.parametrize("method", ["ModifyResourceSettings", "AddResourceSettings"])
 def test_failure_part_way_removes_the_vm(client: HyperVClient, host: Host, tmp_path: Path,
                                          method: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nova_hyperv.rules import DiskPlan, Ephemeral, HyperVConfig, Volume
+from nova_hyperv.rules import DiskPlan, Ephemeral, HyperVConfig, Volume, plan_volume_attach
 
 from .builders import GEN2, GIB, plan
 
@@ -99,3 +99,27 @@ def test_tags_and_connection_types_are_carried() -> None:
 
 def test_empty_bus_means_default() -> None:
     assert plan(volumes=(Volume("v1", bus=" "),)).disk("v1").bus == "scsi"
+
+
+# -- volumes attached to an existing VM ---------------------------------------------------
+
+
+def test_attached_volume_takes_the_first_free_scsi_slot() -> None:
+    occupied = [("ide", 0, 0), ("scsi", 0, 0), ("scsi", 0, 2)]
+    disk = plan_volume_attach(Volume("vol", tag="db"), 1, occupied, running=True)
+    assert (disk.bus, disk.controller, disk.slot, disk.volume_id, disk.tag, disk.kind) == (
+        "scsi", 0, 1, "vol", "db", "volume")
+
+
+def test_attached_volume_on_ide_of_a_stopped_gen1_vm() -> None:
+    disk = plan_volume_attach(Volume("vol", bus=" IDE "), 1, [("ide", 0, 0), ("ide", 0, 1)],
+                              running=False)
+    assert (disk.bus, disk.controller, disk.slot) == ("ide", 1, 0)
+
+
+def test_attached_smb_volume_carries_its_front_end_qos_and_others_do_not() -> None:
+    specs = {"total_bytes_sec": "20000", "total_iops_sec": None}
+    smb = plan_volume_attach(Volume("a", connection_type="smbfs", qos_specs=specs), 2, (),
+                             running=True)
+    iscsi = plan_volume_attach(Volume("b", qos_specs=specs), 2, (), running=True)
+    assert (smb.iops_limit, iscsi.iops_limit) == (2, None)  # 20000 // 8192, rounded down

@@ -27,6 +27,7 @@ from nova_hyperv.rules import (
     flavor_from_mapping,
     plan_instance,
     plan_resize,
+    plan_volume_attach,
     require_nic_hot_plug,
 )
 
@@ -217,6 +218,12 @@ CASES: list[tuple[str, str, Callable[[], Any]]] = [
     ("volume-invalid", "volumes[0].volume_id", planning(volumes=(Volume(" "),))),
     ("volume-connection-type-unsupported", "volumes[0].connection_type",
      planning(volumes=(Volume("v1", connection_type="nfs"),))),
+    ("volume-ide-hot-attach", "volume.bus",
+     lambda: plan_volume_attach(Volume("v1", bus="ide"), 1, (), running=True)),
+    ("disk-slots-exhausted", "v64", lambda: plan_volume_attach(
+        Volume("v64"), 2, [("scsi", 0, n) for n in range(64)], running=True)),
+    ("volume-connection-type-unsupported", "volume.connection_type",
+     lambda: plan_volume_attach(Volume("v1", connection_type="rbd"), 2, (), running=True)),
     ("boot-index-invalid", "volumes[0].boot_index",
      planning(volumes=(Volume("v1", boot_index="first"),))),
     ("root-disk-too-small", "root_gb", planning(disk=20, virtual_size=20 * GIB)),
