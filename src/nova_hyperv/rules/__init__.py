@@ -22,7 +22,7 @@ from nova_hyperv.rules.plan import (
     VmPlan,
     VtpmPlan,
 )
-from nova_hyperv.rules.planner import plan_instance, plan_resize
+from nova_hyperv.rules.planner import plan_instance
 from nova_hyperv.rules.request import (
     BlockDevices,
     Ephemeral,
@@ -36,6 +36,12 @@ from nova_hyperv.rules.request import (
     Volume,
     config_from_mapping,
     flavor_from_mapping,
+)
+from nova_hyperv.rules.resize import (
+    LocalDisks,
+    check_resize_disks,
+    plan_resize,
+    resized_ephemerals,
 )
 
 __all__ = [
@@ -54,6 +60,7 @@ __all__ = [
     "Image",
     "Instance",
     "InstanceRequest",
+    "LocalDisks",
     "MemoryPlan",
     "NicPlan",
     "NumaPlan",
@@ -69,10 +76,12 @@ __all__ = [
     "Volume",
     "VtpmPlan",
     "can_hot_plug_nic",
+    "check_resize_disks",
     "config_from_mapping",
     "default_disk_math",
     "flavor_from_mapping",
     "plan_instance",
     "plan_resize",
     "require_nic_hot_plug",
+    "resized_ephemerals",
 ]
