@@ -20,7 +20,8 @@ from nova.virt import driver as virt_driver
 
 from nova_hyperv import rules
 
-__all__ = ["block_devices", "build_request", "hyperv_config", "image_properties", "vifs"]
+__all__ = ["block_devices", "build_request", "flavor", "hyperv_config", "image_properties",
+           "vifs"]
 
 
 def image_properties(instance: Any) -> dict[str, object]:
@@ -38,12 +39,12 @@ def _image(instance: Any, image_meta: Any, file_facts: Mapping[str, object]) -> 
                        **file_facts)  # type: ignore[arg-type]
 
 
-def _flavor(instance: Any) -> rules.Flavor:
-    flavor = instance.flavor
+def flavor(nova_flavor: Any) -> rules.Flavor:
+    """A Nova flavor in the rules' terms."""
     return rules.Flavor(
-        vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
-        ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap,
-        extra_specs=dict(flavor.extra_specs or {}),
+        vcpus=nova_flavor.vcpus, memory_mb=nova_flavor.memory_mb, root_gb=nova_flavor.root_gb,
+        ephemeral_gb=nova_flavor.ephemeral_gb, swap_mb=nova_flavor.swap,
+        extra_specs=dict(nova_flavor.extra_specs or {}),
     )
 
 
@@ -109,7 +110,7 @@ def build_request(
 ) -> rules.InstanceRequest:
     """The rules' request for a spawn; `file_facts` are the image file's (once known)."""
     return rules.InstanceRequest(
-        flavor=_flavor(instance),
+        flavor=flavor(instance.flavor),
         image=_image(instance, image_meta, file_facts or {}),
         instance=rules.Instance(
             uuid=instance.uuid, name=instance.name, hostname=instance.hostname or "",

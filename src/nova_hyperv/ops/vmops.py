@@ -27,6 +27,7 @@ from nova_hyperv.ops import request as nova_request
 from nova_hyperv.ops.errors import nova_errors
 from nova_hyperv.ops.host import HostOps
 from nova_hyperv.ops.images import CachedImage, ImageCache, create_local_disks, disk_math_for
+from nova_hyperv.ops.instance_files import REVERT_SUFFIX
 from nova_hyperv.ops.metadata import device_metadata
 
 __all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
@@ -151,17 +152,34 @@ class InstanceOps:
                 pass
             else:
                 raise exception.InstanceExists(name=instance.name)
-            switch = self.client.switch(self.conf.hyperv.vswitch_name) if plan.nics else None
+            if plan.nics:  # before any file is made: is the vSwitch there?
+                self.client.switch(self.conf.hyperv.vswitch_name)
         directory = self.instance_dir(instance)
-        vm: Vm | None = None
         try:
             with nova_errors(instance):
                 os.makedirs(directory, exist_ok=True)
                 files = create_local_disks(self.images, cached, plan, directory,
                                            use_cow=self.conf.use_cow_images)
+            vm = self.build_vm(instance, plan, files, network_info, power_on)
+        except BaseException:
+            self._remove_files(instance)
+            raise
+        LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
+                 plan.generation)
+
+    def build_vm(self, instance: Any, plan: rules.VmPlan, files: dict[str, str],
+                 network_info: Any, power_on: bool) -> Vm:
+        """The plan's VM on its disk files (in the instance's folder), started if asked:
+        what spawn, a resize and a rebuilt VM share. A failure removes the VM again (its
+        files are the caller's)."""
+        vm: Vm | None = None
+        try:
+            with nova_errors(instance):
+                switch = self.client.switch(self.conf.hyperv.vswitch_name) \
+                    if plan.nics else None
                 with self._ports_bound(instance, network_info, power_on):
                     vm = self.client.create_vm(plan, files=files, switch=switch,
-                                               data_root=directory)
+                                               data_root=self.instance_dir(instance))
                 instance.device_metadata = device_metadata(plan)
                 if power_on:
                     vm = self.client.set_state(vm, RequestedState.START)
@@ -170,15 +188,17 @@ class InstanceOps:
             with contextlib.suppress(Exception):
                 if vm is not None:
                     self.client.destroy(vm)
-            self._remove_files(instance)
             raise
-        LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
-                 plan.generation)
+        return vm
 
     # -- removal ---------------------------------------------------------------------
 
     def _remove_files(self, instance: Any) -> None:
-        shutil.rmtree(self.instance_dir(instance), ignore_errors=True)
+        """The instance's folder, and the copy a cold migration away from this host set
+        aside (ops.migration), if one is left."""
+        directory = self.instance_dir(instance)
+        for folder in (directory, directory + REVERT_SUFFIX):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def destroy(self, instance: Any, destroy_disks: bool = True) -> None:
         with nova_errors(instance):
