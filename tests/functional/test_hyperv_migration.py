@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from nova import context
+from nova import context, objects
 from oslo_serialization import jsonutils
 from tests.functional.hyperv_base import GiB, TwoHostsTestCase
 
@@ -137,6 +137,9 @@ class ColdMigrationTest(TwoHostsTestCase):
         server = self.boot(flavor=self.flavor(ephemeral=1))
         source = self.host_of(server)
         dest = self.other(source)
+        admin = context.get_admin_context()
+        self.assertFalse(self.computes[source].manager._is_instance_storage_shared(
+            admin, objects.Instance.get_by_uuid(admin, server["id"]), host=dest))
         server = self._migrate_server(server)
         self.assertEqual(dest, self.host_of(server))
         self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, dest))
@@ -321,3 +324,37 @@ class PciResizeTest(TwoHostsTestCase):
         with open_host(self.host_state_file(second)).session() as session:
             [device] = describe(session)["host"]["assignable_devices"]
         self.assertIsNone(device.get("assigned_to"))
+
+
+class SharedStorageTest(TwoHostsTestCase):
+    """Both hosts keep instances on the same storage (as an SMB share or a cluster
+    volume would give them): the source sets its files aside in the same tree the
+    destination writes."""
+
+    def instances_path(self, host: str = "compute1") -> str:
+        return os.path.join(self.state_path, "shared-instances")
+
+    def test_resize_revert_and_confirm_on_shared_storage(self) -> None:
+        server = self.boot(flavor=self.flavor(ephemeral=1))
+        source = self.host_of(server)
+        dest = self.other(source)
+        admin = context.get_admin_context()
+        instance = objects.Instance.get_by_uuid(admin, server["id"])
+        self.assertTrue(self.computes[source].manager._is_instance_storage_shared(
+            admin, instance, host=dest))
+        before = self.vm(server, source)
+
+        server = self._resize_server(server, self.flavor(ephemeral=2))
+        self.assertEqual(2 * GiB, self.disk_size(server, dest, "eph0.vhdx"))
+        self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, source, "_revert"))
+        server = self._revert_resize(server)  # the destination keeps the files (shared)
+        self.assertEqual(before, self.vm(server, source))
+        self.assertEqual(GiB, self.disk_size(server, source, "eph0.vhdx"))
+        self.assertEqual([], self.vms(dest))
+        self.assertFalse(os.path.exists(self.instance_dir(server, source) + "_revert"))
+
+        server = self._confirm_resize(self._resize_server(server, self.flavor(ephemeral=2)))
+        self.assertEqual([], self.vms(source))
+        self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, dest))  # kept
+        self.assertFalse(os.path.exists(self.instance_dir(server, dest) + "_revert"))
+        self.assertEqual("Running", self.vm(server, dest)["state"])

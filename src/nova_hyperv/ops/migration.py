@@ -88,7 +88,7 @@ class MigrationOps:
                 reason=fault_text(violation))) from violation
         running = vm.state != VmState.OFF
         try:
-            self.vmops.power_off(instance, timeout, retry_interval)
+            self.vmops.power_off(instance, timeout, retry_interval, vm=vm)
             shutil.rmtree(revert, ignore_errors=True)  # a stale one, from a failed move
             moved = instance_files.move_files(directory, revert)
         except Exception as error:
@@ -147,9 +147,9 @@ class MigrationOps:
                           network_info, block_device_info, power_on, resize=False)
             return
         if power_on:
-            self.vmops.set_state(instance, RequestedState.START)
-        else:
-            self.client.remember(instance.uuid, vm)
+            with nova_errors(instance):
+                vm = self.client.set_state(vm, RequestedState.START)
+        self.client.remember(instance.uuid, vm)
 
     # -- destination --------------------------------------------------------------
 

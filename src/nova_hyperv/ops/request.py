@@ -10,6 +10,7 @@ objects (the driver's block-device and network dicts do not carry them).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -109,6 +110,11 @@ def build_request(
     file_facts: Mapping[str, object] | None = None,
 ) -> rules.InstanceRequest:
     """The rules' request for a spawn; `file_facts` are the image file's (once known)."""
+    devices = block_devices(block_device_info)
+    if devices.ephemerals and instance.flavor.ephemeral_gb == 0:
+        # Nova keeps ephemeral block devices through a resize to ephemeral_gb 0 (nova's
+        # API refuses them with such a flavor at boot): the instance has none now.
+        devices = dataclasses.replace(devices, ephemerals=())
     return rules.InstanceRequest(
         flavor=flavor(instance.flavor),
         image=_image(instance, image_meta, file_facts or {}),
@@ -116,7 +122,7 @@ def build_request(
             uuid=instance.uuid, name=instance.name, hostname=instance.hostname or "",
             metadata=dict(instance.metadata or {}),
         ),
-        block_devices=block_devices(block_device_info),
+        block_devices=devices,
         vifs=vifs(context, instance, network_info),
         pci_requests=tuple(
             rules.PciRequest(vendor_id=spec.get("vendor_id", ""),

@@ -239,12 +239,15 @@ class InstanceOps:
         self.client.remember(instance.uuid, vm)
         return vm
 
-    def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
-        try:
-            vm = self.find(instance)
-        except exception.InstanceNotFound:
-            LOG.warning("power off: no VM for %s on this host", instance.uuid)
-            return
+    def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0,
+                  vm: Vm | None = None) -> None:
+        """Guest shutdown within `timeout`, then turn off; `vm` if the caller has it."""
+        if vm is None:
+            try:
+                vm = self.find(instance)
+            except exception.InstanceNotFound:
+                LOG.warning("power off: no VM for %s on this host", instance.uuid)
+                return
         with nova_errors(instance):
             if timeout > 0 and vm.state == VmState.RUNNING and self.client.soft_shutdown(
                     vm, timeout, retry_interval if retry_interval > 0 else 5):
