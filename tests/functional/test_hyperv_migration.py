@@ -3,8 +3,11 @@ through Nova's API."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import types
 from typing import Any
+from unittest import mock
 
 from nova import context, objects
 from oslo_serialization import jsonutils
@@ -14,6 +17,7 @@ import vhdfile
 from hyperv_emulator import init_host, open_host
 from hyperv_emulator.inventory import describe
 from hyperv_emulator.profiles import load_profile
+from nova_hyperv.ops import instance_files
 
 
 class ResizeTest(TwoHostsTestCase):
@@ -197,24 +201,35 @@ class MigrationFaultTest(TwoHostsTestCase):
         self._confirm_resize(self._migrate_server(server))
 
     def test_a_failure_on_the_destination_is_recovered_by_a_hard_reboot(self) -> None:
-        for method in ("DefineSystem", "AddResourceSettings", "RequestStateChange"):
-            with self.subTest(method=method):
-                self._fail_finish_then_recover(method)
+        # Host calls in the middle of building the VM and at its start, and the copy.
+        for step in ("AddResourceSettings", "RequestStateChange", "copy"):
+            with self.subTest(step=step):
+                self._fail_finish_then_recover(step)
 
-    def _fail_finish_then_recover(self, method: str) -> None:
+    def _fail_finish_then_recover(self, step: str) -> None:
         server = self.boot(flavor=self.flavor(ephemeral=1))
         source = self.host_of(server)
         dest = self.other(source)
-        open_host(self.host_state_file(dest)).faults.add(method, code=32768)
-        self.api.post_server_action(server["id"], {"resize": {"flavorRef": self.flavor(
-            vcpu=2, ephemeral=1)}})
-        self.wait_for_failure()
+        if step == "copy":  # the source's share cannot be read (the file system's edge)
+            def unreachable(source: str, target: str) -> None:
+                raise PermissionError(13, "Access is denied", source)
+
+            failing = mock.patch.object(instance_files, "shutil",
+                                        types.SimpleNamespace(copyfile=unreachable))
+        else:
+            open_host(self.host_state_file(dest)).faults.add(step, code=32768)
+            failing = contextlib.nullcontext()
+        with failing:
+            self.api.post_server_action(server["id"], {"resize": {"flavorRef": self.flavor(
+                vcpu=2, ephemeral=1)}})
+            self.wait_for_failure()
         server = self._wait_for_state_change(server, "ERROR")
         self.assertEqual(dest, self.host_of(server))
-        # No VM half made on the destination; the copied disks are there, complete;
-        # the source still has its VM (off) and its files.
+        # No VM half made on the destination; the copied disks are there, complete
+        # (none if the copy failed); the source still has its VM (off) and its files.
         self.assertEqual([], self.vms_of(server, dest))
-        self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, dest))
+        self.assertEqual([] if step == "copy" else ["eph0.vhdx", "root.vhdx"],
+                         self.files(server, dest))
         self.assertEqual(["Off"], [vm["state"] for vm in self.vms_of(server, source)])
         self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, source, "_revert"))
 

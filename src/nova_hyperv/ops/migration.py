@@ -42,9 +42,15 @@ from nova_hyperv.ops.instance_disks import RootFile
 from nova_hyperv.ops.instance_files import REVERT_SUFFIX, SourceFiles
 from nova_hyperv.ops.vmops import InstanceOps, check_vifs
 
-__all__ = ["MigrationOps"]
+__all__ = ["SOURCE_KEY", "MigrationOps"]
 
 LOG = logging.getLogger(__name__)
+
+# Where the source left the files (SourceFiles as JSON), kept in the instance's system
+# metadata from the migration until its confirm or revert: a hard reboot on the
+# destination after a failed copy pulls them from there (compute-hyperv kept the same in
+# `backup_location`).
+SOURCE_KEY = "hyperv_resize_source"
 
 
 def _image_id(instance: Any, image_meta: Any) -> str | None:
@@ -97,9 +103,11 @@ class MigrationOps:
                 inner_exception=translate(error, instance)) from error
         LOG.info("%s: VM off, files set aside in %s for the destination", instance.uuid,
                  revert)
-        return SourceFiles(host=self.host.info().hostname,
-                           instances_path=self.host.instances_path,
-                           folder=os.path.basename(revert), files=tuple(moved)).to_json()
+        disk_info = SourceFiles(host=self.host.info().hostname,
+                                instances_path=self.host.instances_path,
+                                folder=os.path.basename(revert), files=tuple(moved)).to_json()
+        instance.system_metadata[SOURCE_KEY] = disk_info  # nova saves the instance next
+        return disk_info
 
     def _undo_migrate(self, instance: Any, error: Exception, running: bool) -> None:
         """Put the files back and the VM in its power state; if that fails too, the
@@ -117,6 +125,7 @@ class MigrationOps:
 
     def confirm_migration(self, instance: Any) -> None:
         """The resize stays: remove the kept VM and the files set aside."""
+        instance.system_metadata.pop(SOURCE_KEY, None)
         self.remove_leftover_vm(instance)
         shutil.rmtree(self.revert_dir(instance), ignore_errors=True)
         directory = self.vmops.instance_dir(instance)
@@ -131,6 +140,7 @@ class MigrationOps:
     def finish_revert_migration(self, context: Any, instance: Any, network_info: Any,
                                 block_device_info: Any, power_on: bool) -> None:
         """The files back where they were; the kept VM started again."""
+        instance.system_metadata.pop(SOURCE_KEY, None)
         directory, revert = self.vmops.instance_dir(instance), self.revert_dir(instance)
         with nova_errors(instance):
             if os.path.isdir(revert):
@@ -157,6 +167,17 @@ class MigrationOps:
                          network_info: Any, image_meta: Any, block_device_info: Any,
                          power_on: bool) -> None:
         check_vifs(network_info)
+        self.remove_leftover_vm(instance)
+        source, folder = self._pull(instance, disk_info)
+        self._realize(context, instance, image_meta, network_info, block_device_info,
+                      power_on, resize=True)
+        revert = self.revert_dir(instance)  # stale here, unless it is the source's own
+        if os.path.isdir(revert) and not os.path.samefile(revert, folder):
+            shutil.rmtree(revert, ignore_errors=True)
+        LOG.info("%s: moved here from %s", instance.uuid, source.host)
+
+    def _pull(self, instance: Any, disk_info: str) -> tuple[SourceFiles, str]:
+        """Copy the files the source set aside into the instance's folder here."""
         try:
             source = SourceFiles.from_json(disk_info)
         except ValueError as error:
@@ -166,25 +187,23 @@ class MigrationOps:
         folder = instance_files.source_folder(
             source, emulated=local, share=self.conf.hyperv.instances_path_share or None)
         directory = self.vmops.instance_dir(instance)
-        self.remove_leftover_vm(instance)
         with nova_errors(instance):
             # Files of an earlier attempt (on shared storage the source has moved its
             # own aside, so what is here is stale too).
             for name in instance_files.top_level_files(directory):
                 os.unlink(os.path.join(directory, name))
             instance_files.copy_files(folder, source.files, directory)
-        self._realize(context, instance, image_meta, network_info, block_device_info,
-                      power_on, resize=True)
-        revert = self.revert_dir(instance)  # stale here, unless it is the source's own
-        if os.path.isdir(revert) and not os.path.samefile(revert, folder):
-            shutil.rmtree(revert, ignore_errors=True)
-        LOG.info("%s: moved here from %s", instance.uuid, source.host)
+        return source, folder
 
     def recreate(self, context: Any, instance: Any, network_info: Any,
                  block_device_info: Any) -> bool:
         """Build the VM again from the instance's files here (a hard reboot of an
-        instance whose VM is gone, e.g. after a failed resize); False: no files."""
+        instance whose VM is gone, e.g. after a failed resize; files a failed copy did
+        not bring are pulled from the source again); False: no files."""
         root, _ = instance_disks.read_disks(self.vmops.instance_dir(instance))
+        if root is None and SOURCE_KEY in instance.system_metadata:
+            self._pull(instance, instance.system_metadata[SOURCE_KEY])
+            root, _ = instance_disks.read_disks(self.vmops.instance_dir(instance))
         if root is None:
             return False
         LOG.warning("%s: no VM on this host; building it again from its files",
