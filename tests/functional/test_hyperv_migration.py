@@ -48,22 +48,25 @@ class ResizeTest(TwoHostsTestCase):
         self.assertFalse(os.path.exists(self.instance_dir(server, source) + "_revert"))
         self.assertEqual("Running", self.vm(server, dest)["state"])
 
-    def test_resize_creates_and_drops_ephemeral_and_swap_disks(self) -> None:
+    def test_resize_adds_then_drops_ephemeral_swap_and_disk_qos(self) -> None:
         server = self.boot(flavor=self.flavor())
         first = self.host_of(server)
-        server = self._resize_server(server, self.flavor(ephemeral=2, swap=256))
+        server = self._resize_server(server, self.flavor(
+            ephemeral=2, swap=256, **{"quota:disk_total_iops_sec": "300"}))
         second = self.host_of(server)
         self.assertEqual(["eph0.vhdx", "root.vhdx", "swap.vhdx"], self.files(server, second))
         self.assertEqual((2 * GiB, 256 << 20), (self.disk_size(server, second, "eph0.vhdx"),
                                                  self.disk_size(server, second, "swap.vhdx")))
-        drives = [d["path"] for c in self.vm(server, second)["storage"] for d in c["drives"]]
-        self.assertEqual(3, len(drives))
+        drives = [d for c in self.vm(server, second)["storage"] for d in c["drives"]]
+        self.assertEqual([300, 300, 300], [d["iops_limit"] for d in drives])
         server = self._confirm_resize(server)
 
-        server = self._resize_server(server, self.flavor())  # ephemeral_gb 0, no swap
+        # ephemeral_gb 0, no swap, no QoS: the disks go, the limit goes back to none (0)
+        server = self._resize_server(server, self.flavor())
         self.assertEqual(first, self.host_of(server))
         self.assertEqual(["root.vhdx"], self.files(server, first))
-        self.assertEqual(1, sum(len(c["drives"]) for c in self.vm(server, first)["storage"]))
+        drives = [d for c in self.vm(server, first)["storage"] for d in c["drives"]]
+        self.assertEqual([0], [d["iops_limit"] for d in drives])
         self._confirm_resize(server)
         self.assertEqual([], self.vms(second))
 
@@ -123,17 +126,6 @@ class ResizeTest(TwoHostsTestCase):
         self.assertIn("root_gb = 2", fault)
         self.assertIn("the root disk root.vhdx holds", fault)
         self.assertIn("allowed root_gb >= 3", fault)
-
-    def test_disk_qos_follows_the_flavor(self) -> None:
-        server = self.boot(flavor=self.flavor())
-        server = self._resize_server(server, self.flavor(
-            **{"quota:disk_total_iops_sec": "300"}))
-        vm = self.vm(server, self.host_of(server))
-        self.assertEqual([300], [d["iops_limit"] for c in vm["storage"] for d in c["drives"]])
-        server = self._confirm_resize(server)
-        server = self._resize_server(server, self.flavor())  # no QoS: no limit
-        vm = self.vm(server, self.host_of(server))
-        self.assertEqual([0], [d["iops_limit"] for c in vm["storage"] for d in c["drives"]])
 
 
 class ColdMigrationTest(TwoHostsTestCase):

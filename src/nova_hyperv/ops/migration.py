@@ -30,6 +30,7 @@ from typing import Any
 
 from nova import exception, objects
 
+import vhdfile
 from nova_hyperv import rules
 from nova_hyperv.conf import EMULATED_SCHEME
 from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState
@@ -83,15 +84,18 @@ class MigrationOps:
         """Power off and set the files aside; the destination's `disk_info`."""
         directory, revert = self.vmops.instance_dir(instance), self.revert_dir(instance)
         vm = self.vmops.find(instance)
-        with nova_errors(instance):
-            root, disks = instance_disks.read_disks(directory)
         try:
+            root, disks = instance_disks.read_disks(directory)
             rules.check_resize_disks(
                 disks, root.layout() if root else None, nova_request.flavor(flavor),
                 disk_math=root.disk_math() if root else rules.default_disk_math)
         except rules.RuleViolation as violation:
             raise exception.InstanceFaultRollback(inner_exception=exception.CannotResizeDisk(
                 reason=fault_text(violation))) from violation
+        except (vhdfile.VhdError, OSError) as error:  # nothing changed: the server stays
+            raise exception.InstanceFaultRollback(inner_exception=exception.NovaException(
+                message=f"cannot read the instance's disks in {directory}: {error}")
+            ) from error
         running = vm.state != VmState.OFF
         try:
             self.vmops.power_off(instance, timeout, retry_interval, vm=vm)
@@ -210,6 +214,7 @@ class MigrationOps:
                     instance.uuid)
         self._realize(context, instance, objects.ImageMeta.from_instance(instance),
                       network_info, block_device_info, True, resize=False)
+        instance.system_metadata.pop(SOURCE_KEY, None)  # it lives on its own files now
         return True
 
     def _local_base(self, context: Any, instance: Any, image_id: str | None,
