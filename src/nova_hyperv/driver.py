@@ -6,8 +6,9 @@ Load it with `compute_driver = hyperv.HyperVDriver` (nova's old in-tree name),
 
 A thin dispatcher: every method hands over to `ops.host.HostOps` (the node),
 `ops.vmops.InstanceOps` (an instance), `ops.volumes.VolumeOps` (Cinder volumes),
-`ops.snapshot.SnapshotOps` or `ops.rescue.RescueOps`. Methods of nova's interface that
-this driver does not implement yet (interface hot plug, consoles, migration) are left to
+`ops.snapshot.SnapshotOps`, `ops.rescue.RescueOps` or `ops.migration.MigrationOps` (cold
+migration and resize). Methods of nova's interface that this driver does not implement
+yet (interface hot plug, consoles, live migration) are left to
 nova's base class, which answers NotImplementedError: the truth.
 """
 
@@ -22,6 +23,7 @@ from nova_hyperv import conf as hyperv_conf
 from nova_hyperv.hyperv import RequestedState
 from nova_hyperv.ops.errors import converted
 from nova_hyperv.ops.host import HostOps
+from nova_hyperv.ops.migration import MigrationOps
 from nova_hyperv.ops.rescue import RescueOps
 from nova_hyperv.ops.snapshot import SnapshotOps
 from nova_hyperv.ops.vmops import InstanceOps
@@ -41,7 +43,9 @@ class HyperVDriver(driver.ComputeDriver):
         # Images under instances_path/_base, aged by [image_cache].
         "has_imagecache": True,
         "supports_evacuate": True,
-        # A VM cannot be moved to the host it is on; nova then picks another host.
+        # A resize keeps the source VM (off) until it is confirmed or reverted, and finds
+        # VMs by name and instance uuid: two of them on one host would be ambiguous.
+        # Nova then picks another host (docs/driver.md, "Cold migration and resize").
         "supports_migrate_to_same_host": False,
         # NICs hot-plug into generation 2 VMs on 2016+ hosts (refused with the reason
         # otherwise).
@@ -104,6 +108,7 @@ class HyperVDriver(driver.ComputeDriver):
         self._vmops = InstanceOps(self._host, CONF, virtapi, volumes=self._volumes)
         self._snapshots = SnapshotOps(self._vmops)
         self._rescues = RescueOps(self._vmops)
+        self._migration = MigrationOps(self._vmops, CONF)
 
     # -- the node --------------------------------------------------------------------
 
@@ -194,7 +199,14 @@ class HyperVDriver(driver.ComputeDriver):
     def reboot(self, context: Any, instance: Any, network_info: Any, reboot_type: str,
                block_device_info: Any = None, bad_volumes_callback: Any = None,
                accel_info: Any = None, share_info: Any = None) -> None:
-        self._vmops.reboot(instance, reboot_type)
+        try:
+            self._vmops.reboot(instance, reboot_type)
+        except exception.InstanceNotFound:
+            # A hard reboot builds a VM that is gone (say after a failed resize) again
+            # from the instance's files, as nova advises.
+            if reboot_type != "HARD" or not self._migration.recreate(
+                    context, instance, network_info, block_device_info):
+                raise
 
     @converted
     def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
@@ -302,3 +314,50 @@ class HyperVDriver(driver.ComputeDriver):
 
     def unplug_vifs(self, instance: Any, network_info: Any) -> None:
         """The NICs go with the VM; the Neutron agent unbinds the ports."""
+
+    # -- cold migration and resize (ops.migration) -------------------------------------
+
+    @converted
+    def migrate_disk_and_power_off(self, context: Any, instance: Any, dest: str, flavor: Any,
+                                   network_info: Any, block_device_info: Any = None,
+                                   timeout: int = 0, retry_interval: int = 0) -> str:
+        return self._migration.migrate_disk_and_power_off(context, instance, flavor, timeout,
+                                                          retry_interval)
+
+    @converted
+    def finish_migration(self, context: Any, migration: Any, instance: Any, disk_info: str,
+                         network_info: Any, image_meta: Any, resize_instance: bool,
+                         allocations: Any, block_device_info: Any = None,
+                         power_on: bool = True, share_info: Any = None) -> None:
+        self._migration.finish_migration(context, instance, disk_info, network_info,
+                                         image_meta, block_device_info, power_on)
+
+    @converted
+    def confirm_migration(self, context: Any, migration: Any, instance: Any,
+                          network_info: Any) -> None:
+        self._migration.confirm_migration(instance)
+
+    @converted
+    def finish_revert_migration(self, context: Any, instance: Any, network_info: Any,
+                                migration: Any, block_device_info: Any = None,
+                                power_on: bool = True, share_info: Any = None) -> None:
+        self._migration.finish_revert_migration(context, instance, network_info,
+                                                block_device_info, power_on)
+
+    def check_instance_shared_storage_local(self, context: Any, instance: Any) -> dict[str, str]:
+        return self._migration.storage_probe()
+
+    def check_instance_shared_storage_remote(self, context: Any, data: dict[str, str]) -> bool:
+        return self._migration.sees_probe(data)
+
+    def check_instance_shared_storage_cleanup(self, context: Any, data: dict[str, str]) -> None:
+        self._migration.remove_probe(data)
+
+    def delete_instance_files(self, instance: Any) -> bool:
+        return self._migration.delete_instance_files(instance)
+
+    @converted
+    def cleanup_lingering_instance_resources(self, instance: Any) -> bool:
+        # Nova calls this on a host an instance left (a failed move, then deleted).
+        self._migration.remove_leftover_vm(instance)
+        return True

@@ -5,6 +5,11 @@ nova-compute starts, `prepare_compute_host` makes (or reuses) an emulated host w
 hostname is the compute's and points `[hyperv] host_uri` at it. Images with real VHD /
 VHDX content (built by vhdfile.testimages) are registered in nova's Glance fixture;
 `vms()` opens the emulated host with hyperv_emulator to show what it now holds.
+
+Several hosts (`COMPUTE_HOSTS`): nova 34 keeps one node identity and one instances_path
+per process. As in the local cloud (nova_hyperv.cloud.computes), the first host uses
+nova's own; each other host gets its own node identity and instances path in its folder
+(`state_path/hosts/<host>`), given to its driver when nova creates it.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ import functools
 import io
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import nova.conf
+from nova.virt import driver as virt_driver
 from tests.functional.base import NovaServicesTestCase
 
 import vhdfile
@@ -23,9 +31,11 @@ from hyperv_emulator import init_host, open_host
 from hyperv_emulator.inventory import describe
 from hyperv_emulator.profiles import PRESETS
 from nova_hyperv import conf as hyperv_conf
+from nova_hyperv.cloud import computes
 from vhdfile import testimages
 
 MiB = 1 << 20
+GiB = 1 << 30
 hyperv_conf.register_opts(nova.conf.CONF)
 
 
@@ -100,11 +110,35 @@ class HyperVTestCase(NovaServicesTestCase):
     def host_state_file(self, host: str) -> str:
         return os.path.join(self.state_path, f"hyperv-{host}.db")
 
+    def host_folder(self, host: str) -> Path:
+        return Path(self.state_path) / "hosts" / host
+
+    def instances_path(self, host: str = "compute1") -> str:
+        if host == self.COMPUTE_HOSTS[0]:
+            return os.path.join(self.state_path, "instances")
+        return str(computes.own_instances_path(self.host_folder(host)))
+
     def prepare_compute_host(self, host: str) -> None:
         path = self.host_state_file(host)
         if not os.path.exists(path):
             init_host(path, PRESETS[self.PROFILE].replace(hostname=host))
         self.flags(host_uri=f"emulated://{path}", group="hyperv")
+        self.flags(instances_path=self.instances_path(host))
+
+    def start_service(self, name: str, host: str | None = None, **kwargs: Any) -> Any:
+        if name != "compute" or host in (None, self.COMPUTE_HOSTS[0]):
+            return super().start_service(name, host=host, **kwargs)
+        folder = self.host_folder(host)
+        folder.mkdir(parents=True, exist_ok=True)
+        load = virt_driver.load_compute_driver
+
+        def load_with_own_identity(virtapi: Any, compute_driver: Any = None) -> Any:
+            loaded = load(virtapi, compute_driver)
+            computes.give_own_node_identity(loaded, folder)
+            return loaded
+
+        with mock.patch.object(virt_driver, "load_compute_driver", load_with_own_identity):
+            return super().start_service(name, host=host, **kwargs)
 
     def use_pymi(self, host: str) -> None:
         """Make `host`'s compute use `host_uri = wmi://.`, with the emulator's
@@ -153,8 +187,50 @@ class HyperVTestCase(NovaServicesTestCase):
         [found] = [vm for vm in self.vms(host) if vm["notes"] == [server["id"]]]
         return found
 
-    def instance_dir(self, server: dict[str, Any]) -> str:
-        return os.path.join(self.state_path, "instances", server["id"])
+    def instance_dir(self, server: dict[str, Any], host: str = "compute1") -> str:
+        return os.path.join(self.instances_path(host), server["id"])
 
-    def cache_dir(self) -> str:
-        return os.path.join(self.state_path, "instances", "_base")
+    def cache_dir(self, host: str = "compute1") -> str:
+        return os.path.join(self.instances_path(host), "_base")
+
+
+class TwoHostsTestCase(HyperVTestCase):
+    """Two emulated hosts, for moving servers between them."""
+
+    COMPUTE_HOSTS = ("compute1", "compute2")
+    # Casts stay casts, as in production: a compute's failure reaches the server's
+    # state and its instance actions, not the API caller.
+    CAST_AS_CALL = False
+
+    failures = 0
+
+    def wait_for_failure(self) -> None:
+        """Until a compute has failed once more, all its clean-up done (nova's
+        wrap_exception, outermost, notifies compute.exception last)."""
+        self.failures += 1
+        self.notifier.wait_for_versioned_notifications("compute.exception",
+                                                       n_events=self.failures)
+
+    def host_of(self, server: dict[str, Any]) -> str:
+        return str(self.api.get_server(server["id"])["OS-EXT-SRV-ATTR:host"])
+
+    def other(self, host: str) -> str:
+        return "compute2" if host == "compute1" else "compute1"
+
+    def files(self, server: dict[str, Any], host: str, suffix: str = "") -> list[str]:
+        folder = self.instance_dir(server, host) + suffix
+        if not os.path.isdir(folder):
+            return []
+        return sorted(e.name for e in os.scandir(folder) if e.is_file())
+
+    def disk_size(self, server: dict[str, Any], host: str, name: str) -> int:
+        return vhdfile.inspect(os.path.join(self.instance_dir(server, host), name)).virtual_size
+
+    def vms_of(self, server: dict[str, Any], host: str) -> list[dict[str, Any]]:
+        return [vm for vm in self.vms(host) if vm["notes"] == [server["id"]]]
+
+    def flavor(self, *, vcpu: int = 1, memory_mb: int = 1024, disk: int = 1,
+               ephemeral: int = 0, swap: int = 0, **extra_spec: str) -> str:
+        return self._create_flavor(memory_mb=memory_mb, vcpu=vcpu, disk=disk,
+                                   ephemeral=ephemeral, swap=swap,
+                                   extra_spec=extra_spec or None)

@@ -3,6 +3,7 @@
 Counts, not times: every query, get, method call and job poll is one round trip, and
 the emulated host counts them per driver method. They are deterministic, so the figures
 docs/driver.md gives are checked here; periodic tasks must not grow with the VM count.
+A resize's steps run on two hosts, each counted by its own driver.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from nova import context
 from nova.objects import instance as instance_obj
 from tests.functional.cinder_volumes import VolumesTestCase
-from tests.functional.hyperv_base import HyperVTestCase
+from tests.functional.hyperv_base import HyperVTestCase, TwoHostsTestCase
 
 
 class Counting:
@@ -170,3 +171,44 @@ class LifecycleRoundTripTest(Counting, HyperVTestCase):
         self._unrescue_server(server)
         costs["unrescue"] = self.cost(before, "unrescue")
         self.assertEqual({"snapshot (running VM)": 5, "rescue": 8, "unrescue": 10}, costs)
+
+
+class MigrationRoundTripTest(TwoHostsTestCase):
+    def counts(self, host: str) -> dict[str, dict[str, int]]:
+        return self.computes[host].manager.driver._host.client.session.counters.snapshot()
+
+    def test_round_trips_of_resize_revert_and_confirm(self) -> None:
+        for host in self.COMPUTE_HOSTS:  # each host reads its vSwitch once, then keeps it
+            self.computes[host].manager.driver._host.client.switch(None)
+        flavor = self.flavor(ephemeral=1)
+        server = self.boot(flavor=flavor, networks=[{"uuid": self.neutron.network_1["id"]}])
+        source = self.host_of(server)
+        dest = self.other(source)
+        bigger = self.flavor(vcpu=2, ephemeral=2)
+        costs = {}
+
+        def measure(step: Any, *names: tuple[str, str]) -> None:
+            before = {h: self.counts(h) for h in self.COMPUTE_HOSTS}
+            step()
+            for host, name in names:
+                after = self.counts(host).get(name, {}).get("total", 0)
+                costs[f"{name} ({'source' if host == source else 'destination'})"] = (
+                    after - before[host].get(name, {}).get("total", 0))
+
+        measure(lambda: self._resize_server(server, bigger),
+                (source, "migrate_disk_and_power_off"), (dest, "finish_migration"))
+        measure(lambda: self._revert_resize(server),
+                (dest, "destroy"), (source, "finish_revert_migration"))
+        self._resize_server(server, bigger)
+        measure(lambda: self._confirm_resize(server), (source, "confirm_migration"))
+        self.assertEqual({
+            # find, then the guest shutdown: its component, InitiateShutdown, one look
+            "migrate_disk_and_power_off (source)": 4,
+            # as a spawn: is there a VM of it already, then the VM (docs/driver.md)
+            "finish_migration (destination)": 8,
+            "destroy (destination)": 6,
+            # find the kept VM, start it and one job poll
+            "finish_revert_migration (source)": 3,
+            # find the kept VM, check its note, DestroySystem and one job poll
+            "confirm_migration (source)": 4,
+        }, costs)

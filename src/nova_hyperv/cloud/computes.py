@@ -9,6 +9,10 @@ One nova-compute per emulated host, all in this process. Before each starts:
   nova.virt.node), because it runs one nova-compute per process. The first host uses it
   unchanged; hosts 2..N of a driver that relies on it get their own, kept in their
   folder (`give_own_node_identity`), or they would all claim the first host's node.
+- nova 34 has one `[DEFAULT] instances_path` per process too. Hosts 2..N get their own
+  (`own_instances_path`, in their folder), set before their driver is created (which
+  reads it then): separate hosts' files, as cold migration between them expects.
+  The functional tests' hosts use both the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
 ALIAS = "nova.virt.nova_hyperv_cloud"
 EMULATED_HOST_FILE = "hyperv-host.db"
 NODE_ID_FILE = "compute_id"
+INSTANCES_DIR = "instances"
 
 
 def register_driver_alias(state: StateDir, profile: HostProfile) -> None:
@@ -76,6 +81,11 @@ def create_emulated_host(path: Path, profile: str, hostname: str) -> None:
             "default compute driver"
         ) from error
     init_host(path, load_profile(profile).replace(hostname=hostname))
+
+
+def own_instances_path(folder: Path) -> Path:
+    """The instances_path of a host after the first (its own, in its folder)."""
+    return folder / INSTANCES_DIR
 
 
 def give_own_node_identity(driver: Any, folder: Path) -> str | None:

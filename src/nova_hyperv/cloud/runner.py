@@ -171,6 +171,9 @@ class Cloud:
                 hyperv_conf.register_opts(conf)
                 for key, value in options.items():
                     conf.set_override(key, value, group="hyperv")
+            if index > 0:  # read by the driver when it is created
+                conf.set_override("instances_path",
+                                  str(computes.own_instances_path(self.state.host(host))))
             compute = service.Service.create(
                 host=host, binary="nova-compute", topic=compute_rpcapi.RPC_TOPIC,
                 topic_alt=compute_rpcapi.RPC_TOPIC_ALT)
@@ -178,6 +181,7 @@ class Cloud:
                 computes.give_own_node_identity(compute.manager.driver, self.state.host(host))
             self._start_service(compute)
             self.computes[host] = compute
+        conf.clear_override("instances_path")
         databases.discover_hosts()
 
         ctxt = nova_context.get_admin_context()

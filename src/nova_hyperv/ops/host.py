@@ -68,6 +68,9 @@ class HostOps:
     def __init__(self, host_uri: HostUri, conf: Any) -> None:
         self.host_uri = host_uri
         self.conf = conf
+        # Read once, like host_uri: several computes in one process (functional tests,
+        # the local cloud) each keep the instances_path set when they were created.
+        self.instances_path = str(conf.instances_path)
         self._lock = threading.Lock()
         self._client: HyperVClient | None = None
 
@@ -87,10 +90,6 @@ class HostOps:
         if client is None:
             return contextlib.nullcontext()
         return cim.count_round_trips(client.session, name)
-
-    @property
-    def instances_path(self) -> str:
-        return str(self.conf.instances_path)
 
     def init_host(self) -> HostInfo:
         info = self.client.host(refresh=True)

@@ -10,6 +10,7 @@ objects (the driver's block-device and network dicts do not carry them).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ from nova.virt import driver as virt_driver
 
 from nova_hyperv import rules
 
-__all__ = ["block_devices", "build_request", "hyperv_config", "image_properties",
+__all__ = ["block_devices", "build_request", "flavor", "hyperv_config", "image_properties",
            "root_volume_mapping", "vifs"]
 
 
@@ -39,12 +40,12 @@ def _image(instance: Any, image_meta: Any, file_facts: Mapping[str, object]) -> 
                        **file_facts)  # type: ignore[arg-type]
 
 
-def _flavor(instance: Any) -> rules.Flavor:
-    flavor = instance.flavor
+def flavor(nova_flavor: Any) -> rules.Flavor:
+    """A Nova flavor in the rules' terms."""
     return rules.Flavor(
-        vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
-        ephemeral_gb=flavor.ephemeral_gb, swap_mb=flavor.swap,
-        extra_specs=dict(flavor.extra_specs or {}),
+        vcpus=nova_flavor.vcpus, memory_mb=nova_flavor.memory_mb, root_gb=nova_flavor.root_gb,
+        ephemeral_gb=nova_flavor.ephemeral_gb, swap_mb=nova_flavor.swap,
+        extra_specs=dict(nova_flavor.extra_specs or {}),
     )
 
 
@@ -123,14 +124,19 @@ def build_request(
     file_facts: Mapping[str, object] | None = None,
 ) -> rules.InstanceRequest:
     """The rules' request for a spawn; `file_facts` are the image file's (once known)."""
+    devices = block_devices(block_device_info)
+    if devices.ephemerals and instance.flavor.ephemeral_gb == 0:
+        # Nova keeps ephemeral block devices through a resize to ephemeral_gb 0 (nova's
+        # API refuses them with such a flavor at boot): the instance has none now.
+        devices = dataclasses.replace(devices, ephemerals=())
     return rules.InstanceRequest(
-        flavor=_flavor(instance),
+        flavor=flavor(instance.flavor),
         image=_image(instance, image_meta, file_facts or {}),
         instance=rules.Instance(
             uuid=instance.uuid, name=instance.name, hostname=instance.hostname or "",
             metadata=dict(instance.metadata or {}),
         ),
-        block_devices=block_devices(block_device_info),
+        block_devices=devices,
         vifs=vifs(context, instance, network_info),
         pci_requests=tuple(
             rules.PciRequest(vendor_id=spec.get("vendor_id", ""),

@@ -33,6 +33,7 @@ from nova_hyperv.ops.images import (
     create_local_disks,
     disk_math_for,
 )
+from nova_hyperv.ops.instance_files import REVERT_SUFFIX
 from nova_hyperv.ops.metadata import device_metadata
 from nova_hyperv.ops.shielding import ShieldingDataStore, shield
 from nova_hyperv.ops.snapshot import instance_lock
@@ -178,8 +179,6 @@ class InstanceOps:
             else:
                 raise exception.InstanceExists(name=instance.name)
         directory = self.instance_dir(instance)
-        vm: Vm | None = None
-        volumes = None
         try:
             # Inside: unshelve fetches into the instance's folder, removed on failure.
             plan, image = self.plan(context, instance, image_meta, network_info,
@@ -188,17 +187,39 @@ class InstanceOps:
             pdk = self.shielding.fetch_pdk(context, plan.vtpm.pdk_reference or "") \
                 if plan.vtpm.enabled else None
             with nova_errors(instance):
-                switch = self.client.switch(self.conf.hyperv.vswitch_name) \
-                    if plan.nics else None
+                if plan.nics:  # before any file is made: is the vSwitch there?
+                    self.client.switch(self.conf.hyperv.vswitch_name)
                 os.makedirs(directory, exist_ok=True)
                 files = create_local_disks(self.images, image, plan, directory,
                                            use_cow=self.conf.use_cow_images)
+            vm = self.build_vm(instance, plan, files, network_info, power_on,
+                               block_device_info, pdk=pdk)
+        except BaseException:
+            self._remove_files(instance)
+            raise
+        LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
+                 plan.generation)
+
+    def build_vm(self, instance: Any, plan: rules.VmPlan, files: dict[str, str],
+                 network_info: Any, power_on: bool, block_device_info: Any,
+                 pdk: Any = None) -> Vm:
+        """The plan's VM on its disk files (in the instance's folder) and its Cinder
+        volumes (connected here), shielded when a PDK is given, started if asked: what
+        spawn, a resize and a rebuilt VM share. A failure removes the VM again and
+        disconnects the volumes (its files are the caller's)."""
+        vm: Vm | None = None
+        volumes = None
+        try:
+            with nova_errors(instance):
+                switch = self.client.switch(self.conf.hyperv.vswitch_name) \
+                    if plan.nics else None
                 volumes = self.volumes.connect_for_spawn(plan, block_device_info)
                 with self._ports_bound(instance, network_info, power_on):
                     vm = self.client.create_vm(plan, files=files, switch=switch,
-                                               data_root=directory, volumes=volumes)
+                                               data_root=self.instance_dir(instance),
+                                               volumes=volumes)
                 if pdk is not None:
-                    shield(self.client, vm, plan, pdk, directory, instance)
+                    shield(self.client, vm, plan, pdk, self.instance_dir(instance), instance)
                 instance.device_metadata = device_metadata(plan)
                 if power_on:
                     vm = self.client.set_state(vm, RequestedState.START)
@@ -210,10 +231,8 @@ class InstanceOps:
             if volumes:
                 with contextlib.suppress(Exception):
                     self.volumes.disconnect_all(block_device_info)
-            self._remove_files(instance)
             raise
-        LOG.info("spawned %s as VM %s (generation %d)", instance.uuid, vm.guid,
-                 plan.generation)
+        return vm
 
     def check_rebuild(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
                       block_device_info: Any) -> None:
@@ -247,7 +266,11 @@ class InstanceOps:
     # -- removal ---------------------------------------------------------------------
 
     def _remove_files(self, instance: Any) -> None:
-        shutil.rmtree(self.instance_dir(instance), ignore_errors=True)
+        """The instance's folder, and the copy a cold migration away from this host set
+        aside (ops.migration), if one is left."""
+        directory = self.instance_dir(instance)
+        for folder in (directory, directory + REVERT_SUFFIX):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def destroy(self, instance: Any, destroy_disks: bool = True,
                 block_device_info: Any = None) -> None:
@@ -297,12 +320,15 @@ class InstanceOps:
         self.client.remember(instance.uuid, vm)
         return vm
 
-    def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
-        try:
-            vm = self.find(instance)
-        except exception.InstanceNotFound:
-            LOG.warning("power off: no VM for %s on this host", instance.uuid)
-            return
+    def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0,
+                  vm: Vm | None = None) -> None:
+        """Guest shutdown within `timeout`, then turn off; `vm` if the caller has it."""
+        if vm is None:
+            try:
+                vm = self.find(instance)
+            except exception.InstanceNotFound:
+                LOG.warning("power off: no VM for %s on this host", instance.uuid)
+                return
         with nova_errors(instance):
             if timeout > 0 and vm.state == VmState.RUNNING and self.client.soft_shutdown(
                     vm, timeout, retry_interval if retry_interval > 0 else 5):

@@ -23,7 +23,7 @@ from nova_hyperv.rules.plan import (
     VmPlan,
     VtpmPlan,
 )
-from nova_hyperv.rules.planner import plan_instance, plan_resize
+from nova_hyperv.rules.planner import plan_instance
 from nova_hyperv.rules.request import (
     BlockDevices,
     Ephemeral,
@@ -40,6 +40,12 @@ from nova_hyperv.rules.request import (
     flavor_from_mapping,
 )
 from nova_hyperv.rules.rescue import check_rescue_image
+from nova_hyperv.rules.resize import (
+    LocalDisks,
+    check_resize_disks,
+    plan_resize,
+    resized_ephemerals,
+)
 
 __all__ = [
     "CODES",
@@ -58,6 +64,7 @@ __all__ = [
     "ImageLayout",
     "Instance",
     "InstanceRequest",
+    "LocalDisks",
     "MemoryPlan",
     "NicPlan",
     "NumaPlan",
@@ -74,6 +81,7 @@ __all__ = [
     "VtpmPlan",
     "can_hot_plug_nic",
     "check_rescue_image",
+    "check_resize_disks",
     "config_from_mapping",
     "default_disk_math",
     "flavor_from_mapping",
@@ -81,4 +89,5 @@ __all__ = [
     "plan_resize",
     "plan_volume_attach",
     "require_nic_hot_plug",
+    "resized_ephemerals",
 ]

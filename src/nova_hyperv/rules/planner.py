@@ -45,7 +45,7 @@ from nova_hyperv.rules.serial import serial_ports
 from nova_hyperv.rules.shielding import vtpm
 from nova_hyperv.rules.values import Spot, to_int
 
-__all__ = ["image_disk_layout", "plan_instance", "plan_resize"]
+__all__ = ["image_disk_layout", "plan_instance"]
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 VM_NAME_MAX = 100  # Hyper-V's longest VM name
@@ -189,39 +189,3 @@ def _host_shutdown_action(has_pci: bool, config: HyperVConfig) -> str:
         return "TurnOff"
     return "ShutDown" if config.instance_automatic_shutdown else "Save"
 
-
-def plan_resize(
-    current: VmPlan,
-    request: InstanceRequest,
-    host: HostFacts,
-    config: HyperVConfig | None = None,
-    *,
-    disk_math: DiskMath = default_disk_math,
-) -> VmPlan:
-    """The VM after a cold resize to request's flavor.
-
-    The new plan is the whole VM, so what the new flavor no longer asks for (RemoteFX,
-    PCI devices, QoS, vNUMA) is absent from it and the Hyper-V layer removes it. Disks
-    may only grow (an ephemeral size of 0 drops the ephemeral disks).
-    """
-    new = plan_instance(request, host, config, disk_math=disk_math)
-    old_root, new_root = current.root_virtual_size, new.root_virtual_size
-    if old_root is not None and new_root is not None and new_root < old_root:
-        raise RuleViolation(
-            "resize-root-disk-smaller", "root_gb", request.flavor.root_gb,
-            f"a root disk of at least {old_root} bytes, as now",
-            f"the new flavor gives a {new_root} byte root disk and disks cannot shrink",
-            source="flavor",
-        )
-
-    def ephemeral_bytes(plan: VmPlan) -> int:
-        return sum(d.size_bytes or 0 for d in plan.disks if d.kind == "ephemeral")
-
-    old_eph, new_eph = ephemeral_bytes(current), ephemeral_bytes(new)
-    if 0 < new_eph < old_eph:
-        raise RuleViolation(
-            "resize-ephemeral-disk-smaller", "ephemeral_gb", request.flavor.ephemeral_gb,
-            f"0, or at least {old_eph >> 30} GiB as now",
-            "ephemeral disks cannot shrink", source="flavor",
-        )
-    return new

@@ -104,3 +104,9 @@ def test_a_driver_that_knows_its_nodes_is_left_alone(tmp_path: Path) -> None:
 
 def _never(path: Path, profile: str, hostname: str) -> None:
     raise AssertionError("no host should be created")
+
+
+def test_hosts_after_the_first_keep_their_files_in_their_folder(tmp_path: Path) -> None:
+    state = StateDir(tmp_path)
+    assert computes.own_instances_path(state.host("hyperv-host-2")) == \
+        state.host("hyperv-host-2") / "instances"
