@@ -131,6 +131,8 @@ def _vms(session: Session) -> list[dict[str, Any]]:
     settings = _by_vm(session.query("SELECT * FROM CIM_ResourceAllocationSettingData WHERE "
                                     "InstanceID LIKE 'Microsoft:%'"))
     security = _by_vm(_all(session, "Msvm_SecuritySettingData"))
+    features = _by_vm(session.query("SELECT * FROM Msvm_EthernetSwitchPortFeatureSettingData "
+                                    "WHERE InstanceID LIKE 'Microsoft:%'"))
     pci = {path_text_key(str(d.path)): d for d in _all(session, "Msvm_PciExpress")}
     provisioned = {str(j["AdditionalIdentifier"]).upper() for j in
                    _all(session, "Msps_ProvisioningJob", "root/msps") if j["JobState"] == 7}
@@ -144,7 +146,8 @@ def _vms(session: Session) -> list[dict[str, Any]]:
         guid = guid_of_setting(vssd["InstanceID"])
         if guid is None or guid not in systems:
             continue
-        vm = _vm(systems[guid], vssd, settings.get(guid, []), security.get(guid, []), switches)
+        vm = _vm(systems[guid], vssd, settings.get(guid, []) + features.get(guid, []),
+                 security.get(guid, []), switches)
         if vm["security"] is not None:
             vm["security"].update(
                 key_protector=_has_key_protector(session, service, security[guid][0]),
@@ -322,5 +325,22 @@ def _nics(devices: list[Instance], by_key: dict[str | None, Instance],
         if connection is not None and connection.get("HostResource"):
             switch = switches.get(path_text_key(connection["HostResource"][0]))
         result.append({"name": nic.get("ElementName"), "mac": nic.get("Address"),
-                       "static_mac": bool(nic.get("StaticMacAddress")), "switch": switch})
+                       "static_mac": bool(nic.get("StaticMacAddress")), "switch": switch,
+                       **_port_features(devices, connection)})
     return result
+
+
+def _port_features(devices: list[Instance], connection: Instance | None) -> dict[str, Any]:
+    """The access VLAN (None: untagged) and MAC spoofing of a NIC's switch port."""
+    vlan, spoofing = None, False
+    if connection is not None:
+        prefix = str(connection["InstanceID"]).upper() + "\\"
+        for feature in devices:
+            if not str(feature.get("InstanceID", "")).upper().startswith(prefix):
+                continue
+            if feature.is_a("Msvm_EthernetSwitchPortVlanSettingData") and \
+                    feature.get("OperationMode") == 1:
+                vlan = feature.get("AccessVlanId")
+            elif feature.is_a("Msvm_EthernetSwitchPortSecuritySettingData"):
+                spoofing = bool(feature.get("AllowMacSpoofing"))
+    return {"vlan": vlan, "mac_spoofing": spoofing}

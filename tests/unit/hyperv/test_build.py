@@ -41,7 +41,7 @@ def test_gen1_vm_with_every_default_device_set(client: HyperVClient, host: Host,
     assert [d["path"] for d in storage["SCSI 0"]] == [str(tmp_path / "eph0.vhdx"),
                                                       str(tmp_path / "swap.vhdx")]
     assert vm["nics"] == [{"name": "port-a", "mac": "FA163E00000A", "static_mac": True,
-                           "switch": "external"}]
+                           "switch": "external", "vlan": None, "mac_spoofing": False}]
     pipes = {p["name"]: p["pipe"] for p in vm["serial_ports"]}
     assert pipes == {"COM 1": f"\\\\.\\pipe\\{UUID}_ro", "COM 2": f"\\\\.\\pipe\\{UUID}_rw"}
 
