@@ -33,7 +33,7 @@ from nova_hyperv.cim.errors import (
     CimNotFound,
     CimNotSupported,
 )
-from nova_hyperv.cim.wql import ObjectPath, like_prefix, parse_path, quote
+from nova_hyperv.cim.wql import ObjectPath, like_prefix, parse_path, quote, same_path
 
 __all__ = [
     "CIMV2",
@@ -60,6 +60,7 @@ __all__ = [
     "like_prefix",
     "parse_path",
     "quote",
+    "same_path",
 ]
 
 

@@ -14,7 +14,8 @@ The chain (each step needs a path the one before it returned):
    plan's boot order, so a host that appends new boot entries (Hyper-V does) already
    boots in that order.
 5. AddResourceSettings: every medium (Parent = its drive; the IOPS limit with it) and
-   every NIC's switch connection (Parent = its NIC).
+   every NIC's switch connection (Parent = its NIC); then, only for ports with an
+   access VLAN or MAC spoofing, AddFeatureSettings on that connection (one per port).
 6. Generation 2: one query maps the boot entries created with the drives and NICs
    (Msvm_LogicalIdentity) and one reads the VM's settings; BootSourceOrder is written
    only if it is not already the plan's order.
@@ -27,12 +28,19 @@ VmCreateFailed naming the step) is raised.
 from __future__ import annotations
 
 import logging
-import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from nova_hyperv.cim import CimError, CimInstance, CimSession, like_prefix, parse_path, quote
-from nova_hyperv.hyperv import names
+from nova_hyperv.cim import (
+    CimError,
+    CimInstance,
+    CimSession,
+    like_prefix,
+    parse_path,
+    quote,
+    same_path,
+)
+from nova_hyperv.hyperv import names, network
 from nova_hyperv.hyperv.errors import HostConfigurationError, NotSupportedYet, VmCreateFailed
 from nova_hyperv.hyperv.host import VSwitch, assignable_devices
 from nova_hyperv.hyperv.names import ResourceType, SubType, VmState
@@ -112,15 +120,6 @@ def _vssd(session: CimSession, plan: VmPlan, data_root: str,
 def _scsi_controller(session: CimSession) -> CimInstance:
     return _new(session, names.RASD, ResourceType=int(ResourceType.SCSI_CONTROLLER),
                 ResourceSubType=SubType.SCSI_CONTROLLER)
-
-
-def _nic(session: CimSession, name: str, mac: str) -> CimInstance:
-    return _new(
-        session, names.SYNTHETIC_NIC, ResourceType=int(ResourceType.ETHERNET_ADAPTER),
-        ResourceSubType=SubType.SYNTHETIC_NIC, ElementName=name,
-        Address=mac.replace(":", "").upper(), StaticMacAddress=True,
-        VirtualSystemIdentifiers=[f"{{{uuidlib.uuid4()}}}"],
-    )
 
 
 def _read_devices(session: CimSession, guid: str) -> _Devices:
@@ -260,21 +259,6 @@ def _medium(session: CimSession, disk: DiskPlan, drive: str, path: str) -> CimIn
     return medium
 
 
-def _connection(session: CimSession, nic_name: str, nic_path: str,
-                switch: VSwitch) -> CimInstance:
-    return _new(session, names.PORT_ALLOCATION,
-                ResourceType=int(ResourceType.ETHERNET_CONNECTION),
-                ResourceSubType=SubType.ETHERNET_CONNECTION, Parent=nic_path,
-                HostResource=[switch.path], ElementName=nic_name)
-
-
-def _same_object(a: str, b: str) -> bool:
-    left, right = parse_path(a), parse_path(b)
-    return (left.class_name.lower() == right.class_name.lower()
-            and {k.lower(): v.lower() for k, v in left.keys.items()}
-            == {k.lower(): v.lower() for k, v in right.keys.items()})
-
-
 def _boot_order(session: CimSession, service: CimInstance, guid: str,
                 bootable: list[str]) -> None:
     """Generation 2: make BootSourceOrder follow `bootable` (device setting paths)."""
@@ -286,17 +270,17 @@ def _boot_order(session: CimSession, service: CimInstance, guid: str,
     for device in bootable:
         for link in links:
             ends = parse_path(link.path)
-            if _same_object(ends.key("SystemElement") or "", device):
+            if same_path(ends.key("SystemElement") or "", device):
                 entries.append(ends.key("SameElement") or "")
                 break
     [settings] = session.query(f"SELECT * FROM {names.VSSD} WHERE InstanceID = "
                                f"{quote(f'Microsoft:{guid}')}")
     current = list(settings.get("BootSourceOrder", []) or [])
     if len(current) >= len(entries) and all(
-            _same_object(a, b) for a, b in zip(current, entries, strict=False)):
+            same_path(a, b) for a, b in zip(current, entries, strict=False)):
         return
     settings["BootSourceOrder"] = entries + [
-        p for p in current if not any(_same_object(p, e) for e in entries)]
+        p for p in current if not any(same_path(p, e) for e in entries)]
     result = session.invoke(service, "ModifySystemSettings", SystemSettings=settings)
     session.finish(result, "setting the boot order")
 
@@ -345,9 +329,9 @@ def create_vm(
 
         step = "adding its drives and network adapters"
         ordered = _boot_ordered(plan)
-        macs = {n.name: n.mac for n in plan.nics}
+        nics = {n.name: n for n in plan.nics}
         settings = [_drive(session, item, devices) if isinstance(item, DiskPlan)
-                    else _nic(session, item, macs[item]) for item in ordered]
+                    else network.nic_setting(session, nics[item]) for item in ordered]
         extra = _remotefx(session, plan) + [_pci_port(session, d) for d in pci]
         result = session.invoke(service, "AddResourceSettings", AffectedConfiguration=vm_path,
                                 ResourceSettings=settings + extra)
@@ -357,12 +341,22 @@ def create_vm(
 
         step = "attaching its disk images and connecting its network adapters"
         settings = [_medium(session, d, added[d.name], files[d.name]) for d in plan.disks]
-        settings += [_connection(session, n.name, added[n.name], switch)  # type: ignore[arg-type]
+        settings += [network.connection_setting(session, n.name, added[n.name],
+                                                switch)  # type: ignore[arg-type]
                      for n in plan.nics]
         if settings:
             result = session.invoke(service, "AddResourceSettings",
                                     AffectedConfiguration=vm_path, ResourceSettings=settings)
             session.finish(result, step, timeout=timeout)
+            connections = list(result["ResultingResourceSettings"])[len(plan.disks):]
+            step = "setting the VLAN and port security of its network adapters"
+            for nic, connection in zip(plan.nics, connections, strict=True):
+                features = network.features_for(session, nic)
+                if features:  # one call per port: AffectedConfiguration is one connection
+                    result = session.invoke(service, "AddFeatureSettings",
+                                            AffectedConfiguration=connection,
+                                            FeatureSettings=features)
+                    session.finish(result, step, timeout=timeout)
 
         if plan.generation == 2:
             step = "setting its boot order"
