@@ -64,10 +64,6 @@ def check_supported(plan: VmPlan) -> None:
     if plan.vtpm.enabled:
         raise NotSupportedYet("vTPM / shielded VM", "os_vtpm / os_shielded_vm",
                               "the virtual TPM and shielding are not applied yet")
-    if plan.config_drive:
-        raise NotSupportedYet("config drive", "config_drive / force_config_drive",
-                              "building and attaching the config drive is not implemented "
-                              "yet")
     volumes = [d for d in plan.disks if d.volume_id]
     if volumes:
         raise NotSupportedYet("Cinder volumes", "block_device_mapping",

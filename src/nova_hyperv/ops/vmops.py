@@ -17,23 +17,25 @@ from typing import Any
 
 from nova import exception
 from nova.compute import power_state
-from nova.network import model as network_model
+from nova.console import type as ctype
 from nova.virt import hardware
 
 from nova_hyperv import rules
-from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState
+from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState, serial
 from nova_hyperv.hyperv.build import check_supported
 from nova_hyperv.ops import request as nova_request
+from nova_hyperv.ops.configdrive import build_config_drive, check_format
+from nova_hyperv.ops.console import Consoles, NoConsole
 from nova_hyperv.ops.errors import nova_errors
 from nova_hyperv.ops.host import HostOps
 from nova_hyperv.ops.images import CachedImage, ImageCache, create_local_disks, disk_math_for
 from nova_hyperv.ops.metadata import device_metadata
+from nova_hyperv.ops.network import NetworkOps, check_vif_types, port_security
 
-__all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
+__all__ = ["POWER_STATES", "InstanceOps"]
 
 LOG = logging.getLogger(__name__)
 
-SUPPORTED_VIF_TYPES = (network_model.VIF_TYPE_HYPERV, network_model.VIF_TYPE_OVS)
 # Hyper-V's EnabledState -> nova's power state (transitional states count as where
 # they are going).
 POWER_STATES = {
@@ -60,15 +62,6 @@ def _power_state(state: VmState) -> int:
     return POWER_STATES.get(state, power_state.NOSTATE)
 
 
-def check_vifs(network_info: Any) -> None:
-    for vif in network_info or []:
-        if vif.get("type") not in SUPPORTED_VIF_TYPES:
-            raise exception.InvalidInput(reason=
-                f"port {vif.get('id')} has VIF type {vif.get('type')!r}; the Hyper-V driver "
-                f"connects only {' and '.join(SUPPORTED_VIF_TYPES)} ports (the Neutron "
-                "agent on the Hyper-V host must bind them)")
-
-
 def neutron_events(network_info: Any) -> list[tuple[str, str]]:
     """The ports still down: Neutron sends network-vif-plugged once its agent binds them."""
     return [("network-vif-plugged", vif["id"]) for vif in network_info or []
@@ -81,6 +74,8 @@ class InstanceOps:
         self.conf = conf
         self.virtapi = virtapi
         self.images = ImageCache(host.instances_path)
+        self.network = NetworkOps(host, conf)
+        self.consoles = Consoles(lambda pipe, timeout: self.client.open_pipe(pipe, timeout))
 
     def _neutron_failed(self, event_name: str, instance: Any) -> None:
         LOG.error("Neutron reported failure on event %s for instance %s", event_name,
@@ -125,23 +120,30 @@ class InstanceOps:
         """The VM for this instance (checked), and its cached image when it has one."""
         image_id = image_meta.id if "id" in image_meta else None
         declared = image_meta.disk_format if "disk_format" in image_meta else None
+        security = port_security(context, network_info or [])
         with nova_errors(instance, image_id):
             # What Glance says first: refuse a bad request before fetching anything (a
             # VHDX registered as vhd is assumed VHDX until the file says otherwise).
             guess = {"file_format": "iso" if declared == "iso" else "vhdx"}
-            check_supported(self._plan(nova_request.build_request(
-                context, instance, image_meta, network_info, block_device_info, guess)))
+            first = self._plan(nova_request.build_request(
+                context, instance, image_meta, network_info, block_device_info, guess,
+                security))
+            check_supported(first)
+            if first.config_drive:
+                check_format(self.conf)
             cached = self.images.get(context, image_id, getattr(instance, "trusted_certs",
                                                                 None)) if image_id else None
             facts = cached.file_facts() if cached else {}
             plan = self._plan(nova_request.build_request(
-                context, instance, image_meta, network_info, block_device_info, facts))
+                context, instance, image_meta, network_info, block_device_info, facts,
+                security))
             check_supported(plan)
         return plan, cached
 
     def spawn(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
-              block_device_info: Any, power_on: bool = True) -> None:
-        check_vifs(network_info)
+              block_device_info: Any, power_on: bool = True, *,
+              injected_files: Any = None, admin_password: str | None = None) -> None:
+        check_vif_types(network_info)
         plan, cached = self.plan(context, instance, image_meta, network_info,
                                  block_device_info)
         with nova_errors(instance):
@@ -157,15 +159,23 @@ class InstanceOps:
         try:
             with nova_errors(instance):
                 os.makedirs(directory, exist_ok=True)
-                files = create_local_disks(self.images, cached, plan, directory,
-                                           use_cow=self.conf.use_cow_images)
+                files = dict(create_local_disks(self.images, cached, plan, directory,
+                                                use_cow=self.conf.use_cow_images))
+                # Known before the config drive is built: its meta_data.json lists them.
+                instance.device_metadata = device_metadata(plan)
+                if plan.config_drive:
+                    files["configdrive"] = build_config_drive(
+                        context, instance, plan, directory, conf=self.conf,
+                        injected_files=injected_files, admin_password=admin_password,
+                        network_info=network_info)
                 with self._ports_bound(instance, network_info, power_on):
                     vm = self.client.create_vm(plan, files=files, switch=switch,
                                                data_root=directory)
-                instance.device_metadata = device_metadata(plan)
                 if power_on:
                     vm = self.client.set_state(vm, RequestedState.START)
                 self.client.remember(instance.uuid, vm)
+            if power_on:
+                self.start_console(instance)
         except BaseException:
             with contextlib.suppress(Exception):
                 if vm is not None:
@@ -181,6 +191,7 @@ class InstanceOps:
         shutil.rmtree(self.instance_dir(instance), ignore_errors=True)
 
     def destroy(self, instance: Any, destroy_disks: bool = True) -> None:
+        self.consoles.stop(instance.uuid)
         with nova_errors(instance):
             try:
                 vm = self.client.find_vm(instance.name, instance.uuid)
@@ -217,6 +228,10 @@ class InstanceOps:
         with nova_errors(instance):
             vm = self.client.set_state(vm, requested)
         self.client.remember(instance.uuid, vm)
+        if requested == RequestedState.START:
+            self.start_console(instance)
+        elif requested in (RequestedState.SAVE, RequestedState.TURN_OFF):
+            self.consoles.stop(instance.uuid)  # the VM's pipes went with its worker
         return vm
 
     def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
@@ -232,6 +247,7 @@ class InstanceOps:
             else:
                 vm = self.client.set_state(vm, RequestedState.TURN_OFF)
         self.client.remember(instance.uuid, vm)
+        self.consoles.stop(instance.uuid)
 
     def reboot(self, instance: Any, reboot_type: str) -> None:
         vm = self.find(instance)
@@ -241,11 +257,65 @@ class InstanceOps:
         LOG.info("%s reboot of %s done (%s)", reboot_type.lower(), instance.uuid, how)
         vm.state = VmState.RUNNING
         self.client.remember(instance.uuid, vm)
+        self.start_console(instance)  # a no-op while its reader runs (it reconnects)
 
     def resume_state_on_host_boot(self, instance: Any) -> None:
         vm = self.find(instance)
         if vm.state != VmState.RUNNING:
             self.set_state(instance, RequestedState.START)
+
+    # -- consoles --------------------------------------------------------------------
+
+    def start_console(self, instance: Any) -> None:
+        """Log the running VM's console (not a shielded VM's)."""
+        pipes, shielded = nova_request.console_pipes(instance)
+        if not shielded:
+            self.consoles.start(instance.uuid, self.instance_dir(instance), pipes)
+
+    def start_consoles(self) -> None:
+        """At start-up: a console reader for every running VM of an instance (3 queries)."""
+        with nova_errors():
+            snapshot = self.client.snapshot()
+            running = {s.guid: s.instance_uuid for s in snapshot.summaries
+                       if s.instance_uuid and s.state in (VmState.RUNNING, VmState.PAUSED)}
+            if not running:
+                return
+            shielded = self.client.shielded_vms()
+            for guid, ports in self.client.serial_pipes().items():
+                uuid = running.get(guid)
+                if uuid is None or guid in shielded:
+                    continue
+                pipes = {serial.pipe_mode(pipe): pipe for _, pipe in sorted(ports.items())}
+                self.consoles.start(uuid, os.path.join(self.host.instances_path, uuid), pipes)
+
+    def console_output(self, instance: Any) -> bytes:
+        _, shielded = nova_request.console_pipes(instance)
+        if shielded:
+            raise exception.ConsoleNotAvailable(
+                message="Guest does not have a console available: a shielded VM's console "
+                        "is not readable from the host")
+        try:
+            return self.consoles.output(instance.uuid, self.instance_dir(instance))
+        except NoConsole as exc:
+            raise exception.ConsoleNotAvailable(
+                message=f"Guest does not have a console available: {exc}") from exc
+
+    def serial_console(self, instance: Any) -> ctype.ConsoleSerial:
+        def unavailable(why: str) -> exception.ConsoleTypeUnavailable:
+            return exception.ConsoleTypeUnavailable(
+                message=f"Unavailable console type serial: {why}", console_type="serial")
+
+        if not self.conf.serial_console.enabled:
+            raise unavailable("[serial_console] enabled is off on this compute host")
+        _, shielded = nova_request.console_pipes(instance)
+        if shielded:
+            raise unavailable("a shielded VM's serial port is not reachable from the host")
+        try:
+            host, port = self.consoles.serial(
+                instance.uuid, str(self.conf.serial_console.proxyclient_address))
+        except NoConsole as exc:
+            raise unavailable(str(exc)) from exc
+        return ctype.ConsoleSerial(host=host, port=port)
 
     # -- listing ---------------------------------------------------------------------
 

@@ -141,7 +141,6 @@ def test_iso_root_is_a_dvd_and_boots_first_on_gen1(client: HyperVClient, host: H
 
 @pytest.mark.parametrize(("changes", "feature"), [
     ({"vtpm": rules.VtpmPlan(enabled=True, shielded=True)}, "vTPM"),
-    ({"config_drive": True}, "config drive"),
 ])
 def test_unapplied_features_are_refused_before_anything_is_made(
         client: HyperVClient, host: Host, tmp_path: Path, changes: dict[str, object],
@@ -282,3 +281,25 @@ def test_pci_devices_are_assigned_until_none_is_free(tmp_path: Path, adapter: st
     with pytest.raises(HostConfigurationError, match="has 0 free"):
         build(client, plan, tmp_path / "2")
     assert len(inventory(host)) == 2
+
+
+@pytest.mark.parametrize(("machine_type", "cdrom", "where"), [
+    ("hyperv-gen1", False, ("IDE 1", 0, "Hard Drive", "configdrive.vhd")),
+    ("hyperv-gen1", True, ("IDE 1", 0, "DVD Drive", "configdrive.iso")),
+    ("hyperv-gen2", False, ("SCSI 0", 1, "Hard Drive", "configdrive.vhd")),
+    ("hyperv-gen2", True, ("SCSI 0", 1, "DVD Drive", "configdrive.iso")),
+])
+def test_the_config_drive_goes_where_the_plan_put_it(
+        client: HyperVClient, host: Host, tmp_path: Path, machine_type: str, cdrom: bool,
+        where: tuple[object, ...]) -> None:
+    from tests.unit.hyperv.conftest import request_for
+
+    request = dataclasses.replace(
+        request_for(properties={"hw_machine_type": machine_type}), config_drive=True)
+    plan = rules.plan_instance(request, client.host().facts,
+                               rules.HyperVConfig(config_drive_cdrom=cdrom))
+    build(client, plan, tmp_path)
+    [vm] = inventory(host)
+    found = [(c["controller"], d["slot"], d["type"], Path(d["path"]).name)
+             for c in vm["storage"] for d in c["drives"] if "configdrive" in str(d["path"])]
+    assert found == [where]
