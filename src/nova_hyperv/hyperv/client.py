@@ -143,6 +143,9 @@ class HyperVClient:
         """The VM's NICs by lower-cased name (port id), with their switch ports."""
         return network.read_ports(self.session, vm.guid)
 
+    def find_nic(self, vm: Vm, name: str) -> Port | None:
+        return network.find_nic(self.session, vm.guid, name)
+
     def add_nic(self, vm: Vm, nic: NicPlan, switch: VSwitch) -> None:
         network.add_nic(self.session, self.service, vm.path, nic, switch, self.job_timeout)
 

@@ -20,14 +20,14 @@ from __future__ import annotations
 import uuid as uuidlib
 from dataclasses import dataclass, field
 
-from nova_hyperv.cim import CimInstance, CimSession, like_prefix, same_path
+from nova_hyperv.cim import CimInstance, CimSession, like_prefix, quote, same_path
 from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.host import VSwitch
 from nova_hyperv.hyperv.names import ResourceType, SubType
 from nova_hyperv.rules import NicPlan
 
 __all__ = ["Port", "add_nic", "connect", "connection_setting", "disconnect", "features_for",
-           "nic_setting", "read_ports", "remove_nic"]
+           "find_nic", "nic_setting", "read_ports", "remove_nic"]
 
 FEATURE = "Msvm_EthernetSwitchPortFeatureSettingData"
 VLAN = "Msvm_EthernetSwitchPortVlanSettingData"
@@ -184,6 +184,14 @@ def remove_nic(session: CimSession, service: CimInstance, port: Port,
     """Remove the NIC; its switch connection and port features go with it."""
     result = session.invoke(service, "RemoveResourceSettings", ResourceSettings=[port.nic.path])
     session.finish(result, f"removing network adapter {port.name}", timeout=timeout)
+
+
+def find_nic(session: CimSession, guid: str, name: str) -> Port | None:
+    """The VM's NIC named `name` alone (one query; no connection or features read)."""
+    found = session.query(
+        f"SELECT * FROM {names.SYNTHETIC_NIC} WHERE InstanceID LIKE "
+        f"{like_prefix(f'Microsoft:{guid}')} AND ElementName = {quote(name)}")
+    return Port(name, found[0]) if found else None
 
 
 def _feature_changes(session: CimSession, port: Port, nic: NicPlan) -> _Changes:

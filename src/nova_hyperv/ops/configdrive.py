@@ -30,8 +30,15 @@ CHUNK = 1 << 20
 
 
 def check_format(conf: Any) -> None:
+    """Only ISO 9660. InvalidInput rather than nova's ConfigDriveUnsupportedFormat: nova
+    aborts a build on InvalidInput with its message as the fault, and reschedules (and
+    loses the message) on anything else."""
     if conf.config_drive_format != "iso9660":
-        raise exception.ConfigDriveUnsupportedFormat(format=conf.config_drive_format)
+        raise exception.InvalidInput(reason=(
+            f"config_drive_format = {conf.config_drive_format!r}: allowed iso9660. Config "
+            f"drive format {conf.config_drive_format!r} is not supported by the Hyper-V "
+            "driver, which attaches config drives as ISO 9660 images (on a DVD drive, or "
+            "in a VHD)"))
 
 
 def iso_to_fixed_vhd(source: str, destination: str) -> None:
@@ -52,7 +59,7 @@ def iso_to_fixed_vhd(source: str, destination: str) -> None:
         raise
 
 
-def build_config_drive(context: Any, instance: Any, plan: rules.VmPlan, directory: str, *,
+def build_config_drive(instance: Any, plan: rules.VmPlan, directory: str, *,
                        conf: Any, injected_files: Any = None, admin_password: str | None = None,
                        network_info: Any = None) -> str:
     """Write the instance's config drive into `directory`; return the file to attach."""
@@ -62,8 +69,7 @@ def build_config_drive(context: Any, instance: Any, plan: rules.VmPlan, director
     if conf.hyperv.config_drive_inject_password and admin_password:
         extra["admin_pass"] = admin_password
     metadata = instance_metadata.InstanceMetadata(
-        instance, content=injected_files or [], extra_md=extra, network_info=network_info,
-        request_context=context)
+        instance, content=injected_files or [], extra_md=extra, network_info=network_info)
     iso = os.path.join(directory, ISO_NAME)
     with configdrive.ConfigDriveBuilder(instance_md=metadata) as builder:
         builder.make_drive(iso)

@@ -199,7 +199,7 @@ class NetworkOps:
     def detach(self, context: Any, instance: Any, vif: Mapping[str, Any]) -> None:
         try:
             vm = self._find(instance)
-            port: Port | None = self.client.ports(vm).get(str(vif["id"]).lower())
+            port: Port | None = self.client.find_nic(vm, str(vif["id"]))
             if port is not None:
                 self._hot_plug_allowed(vm)
                 self.client.remove_nic(port)

@@ -165,7 +165,7 @@ class InstanceOps:
                 instance.device_metadata = device_metadata(plan)
                 if plan.config_drive:
                     files["configdrive"] = build_config_drive(
-                        context, instance, plan, directory, conf=self.conf,
+                        instance, plan, directory, conf=self.conf,
                         injected_files=injected_files, admin_password=admin_password,
                         network_info=network_info)
                 with self._ports_bound(instance, network_info, power_on):

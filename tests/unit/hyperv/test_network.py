@@ -56,7 +56,10 @@ def test_hot_add_and_remove_on_a_running_generation_2_vm(client: HyperVClient, h
     nic = rules.plan_nic(rules.Vif("hot", MAC_A, vlan="7", port_security=False))
     client.add_nic(vm, nic, client.switch(None))
     assert nics(host) == {"hot": ("external", 7, True)}
-    client.remove_nic(client.ports(vm)["hot"])
+    assert client.find_nic(vm, "nope") is None
+    found = client.find_nic(vm, "hot")
+    assert found is not None and found.mac == "FA163E00000A"
+    client.remove_nic(found)
     assert nics(host) == {}
     assert inventory(host)[0]["state"] == "Running"
 
