@@ -131,6 +131,8 @@ def _vms(session: Session) -> list[dict[str, Any]]:
     settings = _by_vm(session.query("SELECT * FROM CIM_ResourceAllocationSettingData WHERE "
                                     "InstanceID LIKE 'Microsoft:%'"))
     security = _by_vm(_all(session, "Msvm_SecuritySettingData"))
+    features = _by_vm(session.query("SELECT * FROM Msvm_EthernetSwitchPortFeatureSettingData "
+                                    "WHERE InstanceID LIKE 'Microsoft:%'"))
     pci = {path_text_key(str(d.path)): d for d in _all(session, "Msvm_PciExpress")}
     provisioned = {str(j["AdditionalIdentifier"]).upper() for j in
                    _all(session, "Msps_ProvisioningJob", "root/msps") if j["JobState"] == 7}
@@ -144,7 +146,8 @@ def _vms(session: Session) -> list[dict[str, Any]]:
         guid = guid_of_setting(vssd["InstanceID"])
         if guid is None or guid not in systems:
             continue
-        vm = _vm(systems[guid], vssd, settings.get(guid, []), security.get(guid, []), switches)
+        vm = _vm(systems[guid], vssd, settings.get(guid, []), security.get(guid, []), switches,
+                 features.get(guid, []))
         if vm["security"] is not None:
             vm["security"].update(
                 key_protector=_has_key_protector(session, service, security[guid][0]),
@@ -209,7 +212,7 @@ def _first(devices: list[Instance], kind: catalog.DeviceKind) -> Instance | None
 
 
 def _vm(cs: Instance, vssd: Instance, devices: list[Instance], security: list[Instance],
-        switches: dict[str | None, str]) -> dict[str, Any]:
+        switches: dict[str | None, str], features: list[Instance]) -> dict[str, Any]:
     generation = 2 if vssd.get("VirtualSystemSubType", "").endswith(":2") else 1
     state = cs.get("EnabledState")
     processor = _first(devices, catalog.PROCESSOR)
@@ -247,7 +250,7 @@ def _vm(cs: Instance, vssd: Instance, devices: list[Instance], security: list[In
         },
         "numa": {"virtual_numa": bool(vssd.get("VirtualNumaEnabled"))},
         "storage": _storage(devices, by_key),
-        "nics": _nics(devices, by_key, switches),
+        "nics": _nics(devices, switches, features),
         "serial_ports": [
             {"name": d.get("ElementName"), "pipe": (d.get("Connection") or ("",))[0] or None}
             for d in devices if catalog.kind_of(d) is catalog.SERIAL_PORT
@@ -307,8 +310,8 @@ def _storage(devices: list[Instance], by_key: dict[str | None, Instance]) -> lis
     return result
 
 
-def _nics(devices: list[Instance], by_key: dict[str | None, Instance],
-          switches: dict[str | None, str]) -> list[dict[str, Any]]:
+def _nics(devices: list[Instance], switches: dict[str | None, str],
+          features: list[Instance]) -> list[dict[str, Any]]:
     connections = {}
     for connection in devices:
         if catalog.kind_of(connection) is catalog.ETHERNET_CONNECTION and connection.get("Parent"):
@@ -322,5 +325,22 @@ def _nics(devices: list[Instance], by_key: dict[str | None, Instance],
         if connection is not None and connection.get("HostResource"):
             switch = switches.get(path_text_key(connection["HostResource"][0]))
         result.append({"name": nic.get("ElementName"), "mac": nic.get("Address"),
-                       "static_mac": bool(nic.get("StaticMacAddress")), "switch": switch})
+                       "static_mac": bool(nic.get("StaticMacAddress")), "switch": switch,
+                       **_port_features(features, connection)})
     return result
+
+
+def _port_features(features: list[Instance], connection: Instance | None) -> dict[str, Any]:
+    """The access VLAN (None: untagged) and MAC spoofing of a NIC's switch port."""
+    vlan, spoofing = None, False
+    if connection is not None:
+        prefix = str(connection["InstanceID"]).upper() + "\\"
+        for feature in features:
+            if not str(feature.get("InstanceID", "")).upper().startswith(prefix):
+                continue
+            if feature.is_a("Msvm_EthernetSwitchPortVlanSettingData") and \
+                    feature.get("OperationMode") == 1:
+                vlan = feature.get("AccessVlanId")
+            elif feature.is_a("Msvm_EthernetSwitchPortSecuritySettingData"):
+                spoofing = bool(feature.get("AllowMacSpoofing"))
+    return {"vlan": vlan, "mac_spoofing": spoofing}

@@ -5,11 +5,12 @@ Load it with `compute_driver = hyperv.HyperVDriver` (nova's old in-tree name),
 `nova_hyperv.driver.HyperVDriver`; docs/architecture.md says why all three resolve here.
 
 A thin dispatcher: every method hands over to `ops.host.HostOps` (the node),
-`ops.vmops.InstanceOps` (an instance), `ops.volumes.VolumeOps` (Cinder volumes),
+`ops.vmops.InstanceOps` (an instance; its `network` for ports, its `consoles` for the
+console log and serial console), `ops.volumes.VolumeOps` (Cinder volumes),
 `ops.snapshot.SnapshotOps`, `ops.rescue.RescueOps` or `ops.migration.MigrationOps` (cold
 migration and resize). Methods of nova's interface that this driver does not implement
-yet (interface hot plug, consoles, live migration) are left to
-nova's base class, which answers NotImplementedError: the truth.
+(live migration among them) are left to nova's base class, which answers
+NotImplementedError: the truth.
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ class HyperVDriver(driver.ComputeDriver):
         self._host.init_host()
         # Per host, not per class: Secure Boot needs a 2012 R2 host, vTPM a guarded one.
         self.capabilities = self._host.capabilities(type(self).capabilities)
+        self._vmops.start_consoles()
+
+    def cleanup_host(self, host: str) -> None:
+        self._vmops.consoles.stop_all()
 
     @converted
     def get_available_nodes(self, refresh: bool = False) -> list[str]:
@@ -180,7 +185,8 @@ class HyperVDriver(driver.ComputeDriver):
               block_device_info: Any = None, power_on: bool = True,
               accel_info: Any = None) -> None:
         self._vmops.spawn(context, instance, image_meta, network_info, block_device_info,
-                          power_on=power_on)
+                          power_on=power_on, injected_files=injected_files,
+                          admin_password=admin_password)
 
     @converted
     def destroy(self, context: Any, instance: Any, network_info: Any,
@@ -309,11 +315,33 @@ class HyperVDriver(driver.ComputeDriver):
     def cache_image(self, context: Any, image_id: str) -> bool:
         return self._vmops.cache_image(context, image_id)
 
-    def plug_vifs(self, instance: Any, network_info: Any) -> None:
-        """The Neutron agent on the host binds the ports; the NICs exist with the VM."""
+    # -- networking -------------------------------------------------------------------
 
+    @converted
+    def plug_vifs(self, instance: Any, network_info: Any) -> None:
+        self._vmops.network.plug(instance, network_info)
+
+    @converted
     def unplug_vifs(self, instance: Any, network_info: Any) -> None:
-        """The NICs go with the VM; the Neutron agent unbinds the ports."""
+        self._vmops.network.unplug(instance, network_info)
+
+    @converted
+    def attach_interface(self, context: Any, instance: Any, image_meta: Any, vif: Any) -> None:
+        self._vmops.network.attach(context, instance, vif)
+
+    @converted
+    def detach_interface(self, context: Any, instance: Any, vif: Any) -> None:
+        self._vmops.network.detach(context, instance, vif)
+
+    # -- consoles ---------------------------------------------------------------------
+
+    @converted
+    def get_console_output(self, context: Any, instance: Any) -> bytes:
+        return self._vmops.console_output(instance)
+
+    @converted
+    def get_serial_console(self, context: Any, instance: Any) -> Any:
+        return self._vmops.serial_console(instance)
 
     # -- cold migration and resize (ops.migration) -------------------------------------
 

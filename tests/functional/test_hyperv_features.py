@@ -268,7 +268,8 @@ class NetworkTest(HyperVTestCase):
         vm = self.vm(server)
         self.assertEqual([{"name": ports[0]["id"],
                            "mac": ports[0]["mac_address"].replace(":", "").upper(),
-                           "static_mac": True, "switch": "external"}], vm["nics"])
+                           "static_mac": True, "switch": "external", "vlan": None,
+                           "mac_spoofing": False}], vm["nics"])
 
 
 class DeviceMetadataTest(HyperVTestCase):

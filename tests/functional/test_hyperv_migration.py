@@ -141,6 +141,11 @@ class ColdMigrationTest(TwoHostsTestCase):
         self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, dest))
         root = vhdfile.inspect(os.path.join(self.instance_dir(server, dest), "root.vhdx"))
         self.assertEqual(vhdfile.DiskType.DIFFERENCING, root.type)  # use_cow_images
+        # The console log came along and the destination's reader appends to it.
+        self.assertTrue(os.path.exists(os.path.join(self.instance_dir(server, dest),
+                                                    "console.log")))
+        output = self.api.post_server_action(server["id"], {"os-getConsoleOutput": {}})
+        self.assertIn("login: ", output["output"])
         self.assertEqual(os.path.join(self.instances_path(dest), "_base"),
                          os.path.dirname(os.path.realpath(root.parent_path)))
         self._confirm_resize(server)

@@ -108,6 +108,34 @@ class RoundTripTest(Counting, HyperVTestCase):
                 "get_available_resource")))
         self.assertEqual(measured[0], measured[1])
 
+    def test_round_trips_of_the_ports(self) -> None:
+        driver = self.compute.manager.driver
+        admin = context.get_admin_context()
+        server = self.boot(self.create_image("gen2", hw_machine_type="hyperv-gen2"),
+                           networks=[{"uuid": self.neutron.network_1["id"]}])
+        instance = instance_obj.Instance.get_by_uuid(admin, server["id"])
+        costs = {}
+        port = self.neutron.create_port({"port": {}})["port"]
+        before = self.counts()
+        self._attach_interface(server, port["id"])
+        costs["attach_interface (running gen2)"] = self.cost(before, "attach_interface")
+        before = self.counts()
+        self._detach_interface(server, port["id"])
+        costs["detach_interface (running gen2)"] = self.cost(before, "detach_interface")
+        server = self._stop_server(server)
+        port = self.neutron.create_port({"port": {}})["port"]
+        before = self.counts()
+        self._attach_interface(server, port["id"])
+        costs["attach_interface (VM off)"] = self.cost(before, "attach_interface")
+        before = self.counts()
+        driver.plug_vifs(instance, instance.get_network_info())
+        costs["plug_vifs (ports as they should be)"] = self.cost(before, "plug_vifs")
+        self.assertEqual({
+            "attach_interface (running gen2)": 4,
+            "detach_interface (running gen2)": 5,
+            "attach_interface (VM off)": 3,
+            "plug_vifs (ports as they should be)": 3,
+        }, costs)
 
 class VolumeRoundTripTest(Counting, VolumesTestCase):
     def test_volume_round_trips(self) -> None:

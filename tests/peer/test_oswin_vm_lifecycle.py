@@ -288,3 +288,25 @@ def test_power_state_events_with_oswins_query(vmutils: Any) -> None:
     vmutils.set_vm_state("inst-1", constants.HYPERV_VM_STATE_PAUSED)  # filtered out
     with pytest.raises(os_win_exceptions.x_wmi_timed_out):
         listener(10)
+
+
+
+def test_external_switch_adapter_found_through_its_endpoints(tmp_path: Any) -> None:
+    from hyperv_emulator import init_host, oswin
+    from hyperv_emulator.profiles import PRESETS, VSwitch
+
+    host = init_host(tmp_path / "switches.db", PRESETS["ws2022"].replace(
+        vswitches=(VSwitch("lan"), VSwitch("host", "internal"))))
+    oswin.enable(host)
+    try:
+        from os_win import utilsfactory
+
+        networkutils = utilsfactory.get_networkutils()
+        # os-win follows ExternalEthernetPort -> LANEndpoint -> ActiveConnection -> the
+        # switch port's LANEndpoint, whose SystemName is the switch.
+        assert networkutils.get_vswitch_external_network_name("lan") == \
+            "Emulated Ethernet Adapter #1"
+        assert networkutils.get_vswitch_external_network_name("host") is None
+    finally:
+        oswin.disable()
+        wmi.unbind()

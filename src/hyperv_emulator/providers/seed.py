@@ -261,9 +261,9 @@ def switch_guid(name: str) -> str:
 
 
 def _switches(ctx: Ctx) -> None:
-    for switch in ctx.profile.vswitches:
+    for index, switch in enumerate(ctx.profile.vswitches):
         guid = switch_guid(switch.name)
-        ctx.create(ctx.new(
+        vswitch = ctx.create(ctx.new(
             "Msvm_VirtualEthernetSwitch", CreationClassName="Msvm_VirtualEthernetSwitch",
             Name=guid, ElementName=switch.name, Caption="Virtual Switch",
             Description="Microsoft Virtual Switch", EnabledState=5, RequestedState=12,
@@ -277,6 +277,55 @@ def _switches(ctx: Ctx) -> None:
                 VirtualSystemType="DMTF:Ethernet", IOVPreferred=False,
                 Notes=[f"{switch.switch_type} switch"],
             ))
+        if switch.switch_type == "external":
+            _external_port(ctx, vswitch, switch.name, index)
+
+
+def _external_port(ctx: Ctx, vswitch: Instance, name: str, index: int) -> None:
+    """The physical adapter an external switch is bound to, as clients find it.
+
+    The chain os-win (`get_external_vswitch`, `_get_vswitch_external_port`) and our
+    driver follow: Msvm_ExternalEthernetPort (IsBound) -> Msvm_EthernetDeviceSAP-
+    Implementation -> its Msvm_LANEndpoint -> Msvm_ActiveConnection -> the switch
+    port's Msvm_LANEndpoint (SystemName = the switch's Name) -> Msvm_EthernetDevice-
+    SAPImplementation -> the switch's Msvm_EthernetSwitchPort (Msvm_SystemDevice of
+    the switch). Internal switches' host adapters are not emulated.
+    """
+    adapter = our_guid(f"external adapter {name}")
+    port_guid = our_guid(f"external switch port {name}")
+    mac = f"00155D{0xA00000 + index:06X}"
+    external = ctx.create(ctx.new(
+        "Msvm_ExternalEthernetPort", CreationClassName="Msvm_ExternalEthernetPort",
+        DeviceID=f"Microsoft:{adapter}", SystemCreationClassName=CS,
+        SystemName=ctx.hostname, Name=f"Emulated Ethernet Adapter #{index + 1}",
+        ElementName=f"Emulated Ethernet Adapter #{index + 1}", Caption="Ethernet Port",
+        Description="Microsoft External Ethernet Port", IsBound=True,
+        PermanentAddress=mac, EnabledState=2, RequestedState=12, HealthState=5,
+        OperationalStatus=[2],
+    ))
+    external_endpoint = ctx.create(ctx.new(
+        "Msvm_LANEndpoint", CreationClassName="Msvm_LANEndpoint",
+        Name=f"Microsoft:{adapter}", SystemCreationClassName=CS, SystemName=ctx.hostname,
+        ElementName=external["ElementName"], MACAddress=mac, EnabledState=2,
+    ))
+    switch_port = ctx.create(ctx.new(
+        "Msvm_EthernetSwitchPort", CreationClassName="Msvm_EthernetSwitchPort",
+        DeviceID=f"Microsoft:{port_guid}", Name=port_guid,
+        SystemCreationClassName="Msvm_VirtualEthernetSwitch", SystemName=vswitch["Name"],
+        ElementName=external["ElementName"], EnabledState=2, HealthState=5,
+        OperationalStatus=[2],
+    ))
+    switch_endpoint = ctx.create(ctx.new(
+        "Msvm_LANEndpoint", CreationClassName="Msvm_LANEndpoint",
+        Name=f"Microsoft:{port_guid}", SystemCreationClassName="Msvm_VirtualEthernetSwitch",
+        SystemName=vswitch["Name"], ElementName=external["ElementName"], EnabledState=2,
+    ))
+    ctx.link("Msvm_SystemDevice", GroupComponent=vswitch, PartComponent=switch_port)
+    ctx.link("Msvm_EthernetDeviceSAPImplementation", Antecedent=external,
+             Dependent=external_endpoint)
+    ctx.link("Msvm_EthernetDeviceSAPImplementation", Antecedent=switch_port,
+             Dependent=switch_endpoint)
+    ctx.link("Msvm_ActiveConnection", Antecedent=switch_endpoint, Dependent=external_endpoint)
 
 
 def _cimv2(ctx: Ctx) -> None:

@@ -33,7 +33,14 @@ from nova_hyperv.cim.errors import (
     CimNotFound,
     CimNotSupported,
 )
-from nova_hyperv.cim.wql import ObjectPath, build_path, like_prefix, parse_path, quote
+from nova_hyperv.cim.wql import (
+    ObjectPath,
+    build_path,
+    like_prefix,
+    parse_path,
+    quote,
+    same_path,
+)
 
 __all__ = [
     "CIMV2",
@@ -61,6 +68,7 @@ __all__ = [
     "like_prefix",
     "parse_path",
     "quote",
+    "same_path",
 ]
 
 

@@ -15,6 +15,8 @@ Linux), so everything above speaks one small interface:
 - `wait_for_job(job, what, timeout)` and `finish(result, what, timeout)`: Hyper-V's job
   convention (ReturnValue 4096 = "see the job"), with typed errors.
 - `counters`: round-trip accounting when the adapter can count (None on real WMI).
+- `open_pipe(pipe, timeout)` -> `SerialPipe`: a VM's COM port pipe (`\\\\.\\pipe\\NAME`)
+  as a byte stream, for the serial console; not a CIM call (see `cim.pipes`).
 
 Every query, get, method call and job poll is one round trip; that is the unit the
 driver's performance contract is written in.
@@ -36,6 +38,7 @@ from nova_hyperv.cim.errors import (
     CimJobTimeout,
     CimMethodFailed,
 )
+from nova_hyperv.cim.pipes import SerialPipe
 
 __all__ = [
     "CIMV2",
@@ -131,6 +134,8 @@ class CimSession(Protocol):
 
     @property
     def counters(self) -> RoundTripCounter | None: ...
+
+    def open_pipe(self, pipe: str, timeout: float = 5.0) -> SerialPipe: ...
 
     def close(self) -> None: ...
 

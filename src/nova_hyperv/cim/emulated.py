@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from hyperv_emulator import CimError as EngineError
-from hyperv_emulator import Instance, init_host, open_host
+from hyperv_emulator import Instance, init_host, open_host, serial
 from nova_hyperv.cim.base import V2, CimInstance, MethodResult, RoundTripCounter, SessionBase
-from nova_hyperv.cim.errors import CimError, error_for_hresult
+from nova_hyperv.cim.errors import CimError, CimNotFound, error_for_hresult
+from nova_hyperv.cim.pipes import SerialPipe, SocketPipe
 
 __all__ = ["EmulatedSession", "open_emulated"]
 
@@ -123,6 +124,16 @@ class EmulatedSession(SessionBase):
     def new_instance(self, class_name: str, namespace: str = V2) -> CimInstance:
         with _translated(f"new instance of {class_name}"):
             return EmulatedInstance(self._session.new_instance(class_name, namespace))
+
+    def open_pipe(self, pipe: str, timeout: float = 5.0) -> SerialPipe:
+        """The emulated host serves a running VM's COM port pipe as a Unix socket."""
+        try:
+            sock = serial.connect(self._host, pipe, timeout)
+        except FileNotFoundError as exc:
+            raise CimNotFound(f"serial pipe {pipe}: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise CimError(f"serial pipe {pipe}: {exc}") from exc
+        return SocketPipe(sock, pipe)
 
     def close(self) -> None:
         self._session.close()

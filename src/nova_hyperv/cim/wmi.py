@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -38,9 +40,11 @@ from nova_hyperv.cim.errors import (
     CimError,
     CimInvalidProperty,
     CimInvalidQuery,
+    CimNotFound,
     CimNotSupported,
     error_for_hresult,
 )
+from nova_hyperv.cim.pipes import SerialPipe, open_windows_pipe
 from nova_hyperv.cim.wql import parse_path
 
 __all__ = ["OBJECT_INPUTS", "OUTPUTS", "WmiSession", "output_names", "pymi_query_text"]
@@ -239,6 +243,25 @@ class WmiSession(SessionBase):
         """The facade's counters when running on it; real PyMI counts nothing."""
         session = getattr(self._wmi, "session", None)
         return session().counters if callable(session) else None
+
+    def open_pipe(self, pipe: str, timeout: float = 5.0) -> SerialPipe:
+        """The COM port pipe as a Windows named pipe on this host (Windows only)."""
+        if sys.platform != "win32" or self._server not in (".", "localhost"):
+            raise CimNotSupported(
+                f"serial pipe {pipe}: a Hyper-V host's named pipes are opened on the host "
+                "itself, from Windows (this process runs on "
+                f"{sys.platform}, host {self._server!r})")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return open_windows_pipe(pipe)
+            except FileNotFoundError as exc:  # the VM is not running (yet)
+                if time.monotonic() >= deadline:
+                    raise CimNotFound(f"serial pipe {pipe}: no running VM serves it") from exc
+            except OSError as exc:  # ERROR_PIPE_BUSY: another client holds it
+                if time.monotonic() >= deadline:
+                    raise CimError(f"serial pipe {pipe}: {exc}") from exc
+            time.sleep(0.1)
 
     def query(self, wql: str, namespace: str = V2) -> list[CimInstance]:
         text = pymi_query_text(wql)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ObjectPath", "build_path", "like_prefix", "parse_path", "quote"]
+__all__ = ["ObjectPath", "build_path", "like_prefix", "parse_path", "quote", "same_path"]
 
 
 def _escape(text: str, *quotes: str) -> str:
@@ -120,3 +120,12 @@ def parse_path(text: str) -> ObjectPath:
                 raise ValueError(f"{text!r} is not an object path (expected ',' between keys)")
             i += 1
     return ObjectPath(server, namespace, class_name, keys)
+
+
+def same_path(a: str, b: str) -> bool:
+    """Whether two object paths name the same object (server and case aside, as WMI
+    compares keys of Hyper-V's objects)."""
+    left, right = parse_path(a), parse_path(b)
+    return (left.class_name.lower() == right.class_name.lower()
+            and {k.lower(): v.lower() for k, v in left.keys.items()}
+            == {k.lower(): v.lower() for k, v in right.keys.items()})

@@ -240,8 +240,10 @@ def _render_vm(vm: dict[str, Any]) -> list[str]:
                          f"{drive['path'] or '(empty)'}{iops}")
     for nic in vm["nics"]:
         kind = "static" if nic["static_mac"] else "dynamic"
+        port = "".join((f", VLAN {nic['vlan']}" if nic.get("vlan") else "",
+                        ", MAC spoofing allowed" if nic.get("mac_spoofing") else ""))
         lines.append(f"  NIC {nic['name']}: {nic['mac']} ({kind}) -> "
-                     f"{nic['switch'] or 'not connected'}")
+                     f"{nic['switch'] or 'not connected'}{port}")
     for port in vm["serial_ports"]:
         lines.append(f"  {port['name']}: {port['pipe'] or 'not connected'}")
     for vnode in vm.get("numa_placement", []):

@@ -13,7 +13,6 @@ from nova_hyperv.hyperv.client import HyperVClient, Snapshot
 from nova_hyperv.hyperv.errors import (
     HostConfigurationError,
     HyperVError,
-    NotSupportedYet,
     VmCreateFailed,
     VmNotFound,
     VmStateError,
@@ -28,7 +27,6 @@ __all__ = [
     "HostNode",
     "HyperVClient",
     "HyperVError",
-    "NotSupportedYet",
     "PciDevice",
     "RequestedState",
     "Snapshot",

@@ -15,7 +15,9 @@ The chain (each step needs a path the one before it returned):
    boots in that order. A volume's drive carries the volume id as ElementName; an
    iSCSI / FC volume's is a passthrough drive holding the host disk (no medium).
 5. AddResourceSettings: every medium (Parent = its drive; the IOPS limit with it; an SMB
-   volume's image too) and every NIC's switch connection (Parent = its NIC).
+   volume's image too) and every NIC's switch connection (Parent = its NIC); then, only
+   for ports with an access VLAN or MAC spoofing, AddFeatureSettings on that connection
+   (one per port).
 6. Generation 2: one query maps the boot entries created with the drives and NICs
    (Msvm_LogicalIdentity) and one reads the VM's settings; BootSourceOrder is written
    only if it is not already the plan's order.
@@ -28,20 +30,27 @@ VmCreateFailed naming the step) is raised.
 from __future__ import annotations
 
 import logging
-import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from nova_hyperv.cim import CimError, CimInstance, CimSession, like_prefix, parse_path, quote
-from nova_hyperv.hyperv import names
-from nova_hyperv.hyperv.errors import HostConfigurationError, NotSupportedYet, VmCreateFailed
+from nova_hyperv.cim import (
+    CimError,
+    CimInstance,
+    CimSession,
+    like_prefix,
+    parse_path,
+    quote,
+    same_path,
+)
+from nova_hyperv.hyperv import names, network
+from nova_hyperv.hyperv.errors import HostConfigurationError, VmCreateFailed
 from nova_hyperv.hyperv.host import VSwitch, assignable_devices
 from nova_hyperv.hyperv.names import ResourceType, SubType, VmState
 from nova_hyperv.hyperv.vms import Vm
 from nova_hyperv.hyperv.volumes.hostdisks import HostVolume
 from nova_hyperv.rules import DiskPlan, VmPlan
 
-__all__ = ["DATA_ROOTS", "check_supported", "create_vm", "destroy_defined"]
+__all__ = ["DATA_ROOTS", "create_vm", "destroy_defined"]
 
 LOG = logging.getLogger(__name__)
 
@@ -50,15 +59,6 @@ REMOTEFX_RESOLUTIONS = {"1024x768": 0, "1280x1024": 1, "1600x1200": 2, "1920x120
                         "2560x1600": 4, "3840x2160": 5}  # MaximumScreenResolution
 DATA_ROOTS = ("ConfigurationDataRoot", "SnapshotDataRoot", "SuspendDataRoot",
               "SwapFileDataRoot", "LogDataRoot")
-
-
-def check_supported(plan: VmPlan) -> None:
-    """Refuse, before anything is made, what the plan asks for and this driver does not
-    apply yet. Each is a seam a later part fills in (see docs/driver.md)."""
-    if plan.config_drive:
-        raise NotSupportedYet("config drive", "config_drive / force_config_drive",
-                              "building and attaching the config drive is not implemented "
-                              "yet")
 
 
 @dataclass
@@ -106,15 +106,6 @@ def _vssd(session: CimSession, plan: VmPlan, data_root: str,
 def _scsi_controller(session: CimSession) -> CimInstance:
     return _new(session, names.RASD, ResourceType=int(ResourceType.SCSI_CONTROLLER),
                 ResourceSubType=SubType.SCSI_CONTROLLER)
-
-
-def _nic(session: CimSession, name: str, mac: str) -> CimInstance:
-    return _new(
-        session, names.SYNTHETIC_NIC, ResourceType=int(ResourceType.ETHERNET_ADAPTER),
-        ResourceSubType=SubType.SYNTHETIC_NIC, ElementName=name,
-        Address=mac.replace(":", "").upper(), StaticMacAddress=True,
-        VirtualSystemIdentifiers=[f"{{{uuidlib.uuid4()}}}"],
-    )
 
 
 def _read_devices(session: CimSession, guid: str) -> _Devices:
@@ -263,21 +254,6 @@ def _medium(session: CimSession, disk: DiskPlan, drive: str, path: str) -> CimIn
     return medium
 
 
-def _connection(session: CimSession, nic_name: str, nic_path: str,
-                switch: VSwitch) -> CimInstance:
-    return _new(session, names.PORT_ALLOCATION,
-                ResourceType=int(ResourceType.ETHERNET_CONNECTION),
-                ResourceSubType=SubType.ETHERNET_CONNECTION, Parent=nic_path,
-                HostResource=[switch.path], ElementName=nic_name)
-
-
-def _same_object(a: str, b: str) -> bool:
-    left, right = parse_path(a), parse_path(b)
-    return (left.class_name.lower() == right.class_name.lower()
-            and {k.lower(): v.lower() for k, v in left.keys.items()}
-            == {k.lower(): v.lower() for k, v in right.keys.items()})
-
-
 def _boot_order(session: CimSession, service: CimInstance, guid: str,
                 bootable: list[str]) -> None:
     """Generation 2: make BootSourceOrder follow `bootable` (device setting paths)."""
@@ -289,17 +265,17 @@ def _boot_order(session: CimSession, service: CimInstance, guid: str,
     for device in bootable:
         for link in links:
             ends = parse_path(link.path)
-            if _same_object(ends.key("SystemElement") or "", device):
+            if same_path(ends.key("SystemElement") or "", device):
                 entries.append(ends.key("SameElement") or "")
                 break
     [settings] = session.query(f"SELECT * FROM {names.VSSD} WHERE InstanceID = "
                                f"{quote(f'Microsoft:{guid}')}")
     current = list(settings.get("BootSourceOrder", []) or [])
     if len(current) >= len(entries) and all(
-            _same_object(a, b) for a, b in zip(current, entries, strict=False)):
+            same_path(a, b) for a, b in zip(current, entries, strict=False)):
         return
     settings["BootSourceOrder"] = entries + [
-        p for p in current if not any(_same_object(p, e) for e in entries)]
+        p for p in current if not any(same_path(p, e) for e in entries)]
     result = session.invoke(service, "ModifySystemSettings", SystemSettings=settings)
     session.finish(result, "setting the boot order")
 
@@ -318,7 +294,6 @@ def create_vm(
 ) -> Vm:
     """Create the VM of `plan` (off). `files` maps each local disk's name to its file,
     `volumes` each volume disk's name (its volume id) to the connected volume."""
-    check_supported(plan)
     volumes = volumes or {}
     if plan.nics and switch is None:
         raise ValueError("a plan with NICs needs the vSwitch they connect to")
@@ -352,9 +327,9 @@ def create_vm(
 
         step = "adding its drives and network adapters"
         ordered = _boot_ordered(plan)
-        macs = {n.name: n.mac for n in plan.nics}
+        nics = {n.name: n for n in plan.nics}
         settings = [_drive(session, item, devices, volumes.get(item.name))
-                    if isinstance(item, DiskPlan) else _nic(session, item, macs[item])
+                    if isinstance(item, DiskPlan) else network.nic_setting(session, nics[item])
                     for item in ordered]
         extra = _remotefx(session, plan) + [_pci_port(session, d) for d in pci]
         result = session.invoke(service, "AddResourceSettings", AffectedConfiguration=vm_path,
@@ -366,12 +341,22 @@ def create_vm(
         step = "attaching its disk images and connecting its network adapters"
         settings = [_medium(session, d, added[d.name], sources[d.name]) for d in plan.disks
                     if d.name not in volumes or volumes[d.name].kind != "passthrough"]
-        settings += [_connection(session, n.name, added[n.name], switch)  # type: ignore[arg-type]
+        settings += [network.connection_setting(session, n.name, added[n.name],
+                                                switch)  # type: ignore[arg-type]
                      for n in plan.nics]
         if settings:
             result = session.invoke(service, "AddResourceSettings",
                                     AffectedConfiguration=vm_path, ResourceSettings=settings)
             session.finish(result, step, timeout=timeout)
+            connections = list(result["ResultingResourceSettings"])[len(plan.disks):]
+            step = "setting the VLAN and port security of its network adapters"
+            for nic, connection in zip(plan.nics, connections, strict=True):
+                features = network.features_for(session, nic)
+                if features:  # one call per port: AffectedConfiguration is one connection
+                    result = session.invoke(service, "AddFeatureSettings",
+                                            AffectedConfiguration=connection,
+                                            FeatureSettings=features)
+                    session.finish(result, step, timeout=timeout)
 
         if plan.generation == 2:
             step = "setting its boot order"

@@ -12,12 +12,14 @@ import time
 from collections.abc import Mapping, Sequence
 
 from nova_hyperv.cim import CimInstance, CimSession
-from nova_hyperv.hyperv import build, power, security, vms
+from nova_hyperv.cim.pipes import SerialPipe
+from nova_hyperv.hyperv import build, network, power, security, serial, vms
 from nova_hyperv.hyperv.host import HostInfo, VSwitch, find_switch, read_host
 from nova_hyperv.hyperv.names import RequestedState
+from nova_hyperv.hyperv.network import Port
 from nova_hyperv.hyperv.vms import Vm, VmSummary
 from nova_hyperv.hyperv.volumes import HostVolume
-from nova_hyperv.rules import VmPlan
+from nova_hyperv.rules import NicPlan, VmPlan
 
 __all__ = ["HyperVClient", "Snapshot"]
 
@@ -147,3 +149,39 @@ class HyperVClient:
 
     def is_shielded(self, vm: Vm) -> bool:
         return security.is_shielded(self.session, vm)
+
+    # -- network adapters ------------------------------------------------------------
+
+    def generation(self, vm: Vm) -> int:
+        return vms.generation(self.session, vm)
+
+    def ports(self, vm: Vm) -> dict[str, Port]:
+        """The VM's NICs by lower-cased name (port id), with their switch ports."""
+        return network.read_ports(self.session, vm.guid)
+
+    def find_nic(self, vm: Vm, name: str) -> Port | None:
+        return network.find_nic(self.session, vm.guid, name)
+
+    def add_nic(self, vm: Vm, nic: NicPlan, switch: VSwitch) -> None:
+        network.add_nic(self.session, self.service, vm.path, nic, switch, self.job_timeout)
+
+    def remove_nic(self, port: Port) -> None:
+        network.remove_nic(self.session, self.service, port, self.job_timeout)
+
+    def connect(self, vm: Vm, port: Port, nic: NicPlan, switch: VSwitch) -> bool:
+        return network.connect(self.session, self.service, vm.path, port, nic, switch,
+                               self.job_timeout)
+
+    def disconnect(self, port: Port) -> bool:
+        return network.disconnect(self.session, self.service, port, self.job_timeout)
+
+    # -- serial ports ----------------------------------------------------------------
+
+    def serial_pipes(self) -> dict[str, dict[int, str]]:
+        return serial.serial_pipes(self.session)
+
+    def shielded_vms(self) -> set[str]:
+        return serial.shielded_vms(self.session)
+
+    def open_pipe(self, pipe: str, timeout: float = 5.0) -> SerialPipe:
+        return self.session.open_pipe(pipe, timeout)

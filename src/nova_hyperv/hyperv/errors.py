@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = [
     "HostConfigurationError",
     "HyperVError",
-    "NotSupportedYet",
     "VmCreateFailed",
     "VmNotFound",
     "VmStateError",
@@ -41,17 +40,6 @@ class VmCreateFailed(HyperVError):
         self.step = step
         self.cause = cause
         self.cleanup_error = cleanup_error
-
-
-class NotSupportedYet(HyperVError):
-    """The plan asks for something this driver does not apply yet (a typed refusal,
-    never a silent omission)."""
-
-    def __init__(self, feature: str, field: str, reason: str) -> None:
-        super().__init__(f"{feature} ({field}) is not supported by this driver yet: {reason}")
-        self.feature = feature
-        self.field = field
-        self.reason = reason
 
 
 class HostConfigurationError(HyperVError):

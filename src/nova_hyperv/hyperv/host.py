@@ -24,6 +24,7 @@ from nova_hyperv.cim import (
     CimSession,
     parse_path,
     quote,
+    same_path,
 )
 from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.errors import HostConfigurationError
@@ -200,17 +201,10 @@ def assignable_devices(session: CimSession, *,
         result.append(PciDevice(
             vendor_id=ids.group(1).lower(), product_id=ids.group(2).lower(),
             instance_path=instance_path, location_path=str(device.get("LocationPath", "")),
-            free=not any(_same(device.path, h) for h in held), path=device.path,
+            free=not any(same_path(device.path, h) for h in held), path=device.path,
             address=_pci_address(session, instance_path) if with_addresses else "",
         ))
     return tuple(result)
-
-
-def _same(a: str, b: str) -> bool:
-    left, right = parse_path(a), parse_path(b)
-    return (left.class_name.lower() == right.class_name.lower()
-            and {k.lower(): v.lower() for k, v in left.keys.items()}
-            == {k.lower(): v.lower() for k, v in right.keys.items()})
 
 
 def _pci_devices(session: CimSession, version: tuple[int, int, int]) -> tuple[PciDevice, ...]:
@@ -286,14 +280,39 @@ class VSwitch:
     path: str
 
 
+def _external_switch_names(session: CimSession) -> set[str]:
+    """The Names (GUIDs) of the switches bound to a physical adapter.
+
+    Hyper-V records the binding as a chain: the adapter (Msvm_ExternalEthernetPort,
+    IsBound) -> Msvm_EthernetDeviceSAPImplementation -> its LAN endpoint ->
+    Msvm_ActiveConnection -> the switch port's LAN endpoint, whose SystemName is the
+    switch's Name (the walk os-win's networkutils does). 1 + 2 per bound adapter.
+    """
+    names_found: set[str] = set()
+    for adapter in session.query(
+            "SELECT * FROM Msvm_ExternalEthernetPort WHERE IsBound = TRUE"):
+        for sap in session.query("SELECT * FROM Msvm_EthernetDeviceSAPImplementation "
+                                 f"WHERE Antecedent = {quote(adapter.path)}"):
+            endpoint = parse_path(sap.path).key("Dependent")
+            if not endpoint:
+                continue
+            for link in session.query("SELECT * FROM Msvm_ActiveConnection "
+                                      f"WHERE Dependent = {quote(endpoint)}"):
+                switch_end = parse_path(link.path).key("Antecedent") or ""
+                system = parse_path(switch_end).key("SystemName") if switch_end else None
+                if system:
+                    names_found.add(system.upper())
+    return names_found
+
+
 def find_switch(session: CimSession, name: str | None) -> VSwitch:
-    """The vSwitch NICs connect to: `name`, else the host's only switch.
+    """The vSwitch NICs connect to: `name`, else the host's only external switch.
 
     Every switch is listed and matched here (names are compared case-insensitively, as
     Hyper-V does), so no operator-chosen name ever goes into a query.
     """
-    switches = [VSwitch(str(s["ElementName"]), s.path)
-                for s in session.query(f"SELECT Name, ElementName FROM {names.SWITCH}")]
+    found = session.query(f"SELECT Name, ElementName FROM {names.SWITCH}")
+    switches = [VSwitch(str(s["ElementName"]), s.path) for s in found]
     known = ", ".join(repr(s.name) for s in switches) or "none"
     if name:
         for switch in switches:
@@ -302,8 +321,13 @@ def find_switch(session: CimSession, name: str | None) -> VSwitch:
         raise HostConfigurationError(
             f"[hyperv] vswitch_name = {name!r}: this host has no such virtual switch "
             f"(it has {known})")
-    if len(switches) == 1:
-        return switches[0]
+    bound = _external_switch_names(session)
+    external = [VSwitch(str(s["ElementName"]), s.path) for s in found
+                if str(s["Name"]).upper() in bound]
+    if len(external) == 1:
+        return external[0]
+    which = ", ".join(repr(s.name) for s in external)
     raise HostConfigurationError(
-        f"[hyperv] vswitch_name is not set and the host has {len(switches)} virtual "
-        f"switches ({known}); set vswitch_name to the one instance NICs use")
+        f"[hyperv] vswitch_name is not set and the host has {len(external)} external "
+        f"virtual switches{f' ({which})' if which else ''} among its switches ({known}); "
+        "set vswitch_name to the one instance NICs use")

@@ -19,7 +19,8 @@ from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.errors import VmNotFound
 from nova_hyperv.hyperv.names import VmState
 
-__all__ = ["Vm", "VmSummary", "check_owner", "find_vm", "list_vms", "refresh", "vm_from_system"]
+__all__ = ["Vm", "VmSummary", "check_owner", "find_vm", "generation", "list_vms", "refresh",
+           "vm_from_system"]
 
 _GUID = re.compile(r"^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
 # Summary ids: 0 Name (GUID), 1 ElementName, 3 Notes, 100 EnabledState, 105 UpTime.
@@ -109,6 +110,14 @@ def check_owner(session: CimSession, vm: Vm, uuid: str) -> bool:
     [settings] = session.query(
         f"SELECT InstanceID, Notes FROM {names.VSSD} WHERE InstanceID = {quote(vm.vssd_id)}")
     return _uuid_note(settings.get("Notes")) == uuid.lower()
+
+
+def generation(session: CimSession, vm: Vm) -> int:
+    """1 or 2, from the VM's VirtualSystemSubType (one round trip)."""
+    [settings] = session.query(
+        f"SELECT InstanceID, VirtualSystemSubType FROM {names.VSSD} "
+        f"WHERE InstanceID = {quote(vm.vssd_id)}")
+    return 2 if str(settings.get("VirtualSystemSubType", "")) == names.SUBTYPES[2] else 1
 
 
 def refresh(session: CimSession, vm: Vm) -> Vm:

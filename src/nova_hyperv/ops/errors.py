@@ -29,7 +29,7 @@ from nova.objects import instance as instance_obj
 
 from nova_hyperv import rules
 from nova_hyperv.cim import CimError
-from nova_hyperv.hyperv import HyperVError, NotSupportedYet, VmNotFound
+from nova_hyperv.hyperv import HyperVError, VmNotFound
 from nova_hyperv.ops.images import UnsupportedImageFile
 
 __all__ = ["converted", "fault_text", "nova_errors", "translate", "violation_to_nova"]
@@ -67,8 +67,6 @@ def translate(error: BaseException, instance: Any = None,
         return violation_to_nova(error, instance, image_id)
     if isinstance(error, UnsupportedImageFile):
         return exception.ImageUnacceptable(image_id=error.image_id, reason=error.reason)
-    if isinstance(error, NotSupportedYet):
-        return exception.InvalidInput(reason=str(error))
     if isinstance(error, VmNotFound):
         return exception.InstanceNotFound(instance_id=uuid or error.name)
     if isinstance(error, (HyperVError, CimError)):

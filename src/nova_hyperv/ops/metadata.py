@@ -17,7 +17,8 @@ from nova.objects import virt_device_metadata as objects
 
 from nova_hyperv import rules
 
-__all__ = ["VolumeAddress", "device_metadata", "disk_bus", "with_volumes"]
+__all__ = ["VolumeAddress", "device_metadata", "disk_bus", "with_nic", "with_volumes",
+           "without_nic"]
 
 
 class VolumeAddress(NamedTuple):
@@ -48,12 +49,13 @@ def with_volumes(existing: objects.InstanceDeviceMetadata | None, volume_ids: se
     return objects.InstanceDeviceMetadata(devices=kept)
 
 
+def _nic(nic: rules.NicPlan) -> objects.NetworkInterfaceMetadata:
+    return objects.NetworkInterfaceMetadata(mac=nic.mac, bus=objects.PCIDeviceBus(),
+                                            tags=[nic.tag])
+
+
 def device_metadata(plan: rules.VmPlan) -> objects.InstanceDeviceMetadata:
-    devices: list[objects.DeviceMetadata] = []
-    for nic in plan.nics:
-        if nic.tag:
-            devices.append(objects.NetworkInterfaceMetadata(
-                mac=nic.mac, bus=objects.PCIDeviceBus(), tags=[nic.tag]))
+    devices: list[objects.DeviceMetadata] = [_nic(nic) for nic in plan.nics if nic.tag]
     for disk in plan.disks:
         if disk.kind != "ephemeral" and not disk.volume_id:  # a boot volume is listed too
             continue
@@ -62,3 +64,25 @@ def device_metadata(plan: rules.VmPlan) -> objects.InstanceDeviceMetadata:
             entry.serial = disk.volume_id
         devices.append(entry)
     return objects.InstanceDeviceMetadata(devices=devices)
+
+
+def _devices(metadata: objects.InstanceDeviceMetadata | None) -> list[objects.DeviceMetadata]:
+    return list(metadata.devices) if metadata is not None and "devices" in metadata else []
+
+
+def without_nic(metadata: objects.InstanceDeviceMetadata | None,
+                mac: str) -> objects.InstanceDeviceMetadata:
+    """The instance's devices without the NIC of `mac` (a detached port)."""
+    kept = [d for d in _devices(metadata)
+            if not (isinstance(d, objects.NetworkInterfaceMetadata)
+                    and d.mac.lower() == mac.lower())]
+    return objects.InstanceDeviceMetadata(devices=kept)
+
+
+def with_nic(metadata: objects.InstanceDeviceMetadata | None,
+             nic: rules.NicPlan) -> objects.InstanceDeviceMetadata:
+    """The instance's devices plus a hot-attached NIC (listed only when tagged)."""
+    updated = without_nic(metadata, nic.mac)
+    if nic.tag:
+        updated.devices.append(_nic(nic))
+    return updated

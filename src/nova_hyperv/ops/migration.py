@@ -34,14 +34,14 @@ import vhdfile
 from nova_hyperv import rules
 from nova_hyperv.conf import EMULATED_SCHEME
 from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState
-from nova_hyperv.hyperv.build import check_supported
 from nova_hyperv.ops import instance_disks, instance_files
 from nova_hyperv.ops import request as nova_request
 from nova_hyperv.ops.errors import fault_text, nova_errors, translate
 from nova_hyperv.ops.images import disk_math_for
 from nova_hyperv.ops.instance_disks import RootFile
 from nova_hyperv.ops.instance_files import REVERT_SUFFIX, SourceFiles
-from nova_hyperv.ops.vmops import InstanceOps, check_vifs
+from nova_hyperv.ops.network import check_vif_types
+from nova_hyperv.ops.vmops import InstanceOps
 
 __all__ = ["SOURCE_KEY", "MigrationOps"]
 
@@ -163,6 +163,7 @@ class MigrationOps:
         if power_on:
             with nova_errors(instance):
                 vm = self.client.set_state(vm, RequestedState.START)
+            self.vmops.start_console(instance)
         self.client.remember(instance.uuid, vm)
 
     # -- destination --------------------------------------------------------------
@@ -170,7 +171,7 @@ class MigrationOps:
     def finish_migration(self, context: Any, instance: Any, disk_info: str,
                          network_info: Any, image_meta: Any, block_device_info: Any,
                          power_on: bool) -> None:
-        check_vifs(network_info)
+        check_vif_types(network_info)
         self.remove_leftover_vm(instance)
         source, folder = self._pull(instance, disk_info)
         self._realize(context, instance, image_meta, network_info, block_device_info,
@@ -253,7 +254,6 @@ class MigrationOps:
                     devices, ephemerals=rules.resized_ephemerals(
                         devices.ephemerals, request.flavor.ephemeral_gb)))
                 plan = rules.plan_instance(request, facts, config, disk_math=math)
-            check_supported(plan)
             prepared = instance_disks.prepare_disks(plan, directory, root)
         vm = self.vmops.build_vm(instance, plan, prepared.files, network_info, power_on,
                                  block_device_info)

@@ -16,13 +16,15 @@ from typing import Any
 
 from nova import objects
 from nova import utils as nova_utils
+from nova.network import model as network_model
 from nova.virt import configdrive
 from nova.virt import driver as virt_driver
 
 from nova_hyperv import rules
+from nova_hyperv.rules import serial, shielding
 
-__all__ = ["block_devices", "build_request", "flavor", "hyperv_config", "image_properties",
-           "root_volume_mapping", "vifs"]
+__all__ = ["block_devices", "build_request", "console_pipes", "flavor", "hyperv_config",
+           "image_properties", "root_volume_mapping", "vifs"]
 
 
 def image_properties(instance: Any) -> dict[str, object]:
@@ -93,15 +95,29 @@ def block_devices(block_device_info: Mapping[str, Any] | None) -> rules.BlockDev
                               ephemerals=ephemerals, volumes=volumes)
 
 
-def vifs(context: Any, instance: Any, network_info: Iterable[Any] | None) -> tuple[rules.Vif, ...]:
-    """One rules.Vif per port, tagged from the instance's VirtualInterface objects."""
+def vifs(context: Any, instance: Any, network_info: Iterable[Any] | None,
+         port_security: Mapping[str, bool] | None = None) -> tuple[rules.Vif, ...]:
+    """One rules.Vif per port: tagged from the instance's VirtualInterface objects, its
+    VLAN from the binding details, its port security as Neutron said (default on)."""
     network_info = list(network_info or [])
     tags: dict[str, str | None] = {}
     if network_info and context is not None:
         for vif in objects.VirtualInterfaceList.get_by_instance_uuid(context, instance.uuid):
             tags[vif.uuid] = vif.tag
-    return tuple(rules.Vif(id=vif["id"], mac=vif["address"], tag=tags.get(vif["id"]))
+    security = port_security or {}
+    return tuple(rules.Vif(id=vif["id"], mac=vif["address"], tag=tags.get(vif["id"]),
+                           vlan=(vif.get("details") or {}).get(
+                               network_model.VIF_DETAILS_VLAN),
+                           port_security=security.get(vif["id"], True))
                  for vif in network_info)
+
+
+def console_pipes(instance: Any) -> tuple[dict[str, str], bool]:
+    """The VM's COM port pipes by mode (ro / rw) as the rules planned them from the
+    image, and whether the image asks for a shielded VM (whose console stays closed)."""
+    image = rules.Image(properties=image_properties(instance))
+    ports = serial.serial_ports(image, instance.uuid)
+    return {port.mode: port.pipe for port in ports}, shielding.shielded_requested(image)
 
 
 def hyperv_config(conf: Any) -> rules.HyperVConfig:
@@ -122,6 +138,7 @@ def build_request(
     network_info: Iterable[Any] | None,
     block_device_info: Mapping[str, Any] | None,
     file_facts: Mapping[str, object] | None = None,
+    port_security: Mapping[str, bool] | None = None,
 ) -> rules.InstanceRequest:
     """The rules' request for a spawn; `file_facts` are the image file's (once known)."""
     devices = block_devices(block_device_info)
@@ -137,7 +154,7 @@ def build_request(
             metadata=dict(instance.metadata or {}),
         ),
         block_devices=devices,
-        vifs=vifs(context, instance, network_info),
+        vifs=vifs(context, instance, network_info, port_security),
         pci_requests=tuple(
             rules.PciRequest(vendor_id=spec.get("vendor_id", ""),
                              product_id=spec.get("product_id", ""), count=request.count)

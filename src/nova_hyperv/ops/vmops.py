@@ -17,13 +17,14 @@ from typing import Any
 
 from nova import exception
 from nova.compute import power_state, vm_states
-from nova.network import model as network_model
+from nova.console import type as ctype
 from nova.virt import hardware
 
 from nova_hyperv import rules
-from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState
-from nova_hyperv.hyperv.build import check_supported
+from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState, serial
 from nova_hyperv.ops import request as nova_request
+from nova_hyperv.ops.configdrive import build_config_drive, check_format
+from nova_hyperv.ops.console import Consoles, NoConsole
 from nova_hyperv.ops.errors import nova_errors
 from nova_hyperv.ops.host import HostOps
 from nova_hyperv.ops.images import (
@@ -35,15 +36,15 @@ from nova_hyperv.ops.images import (
 )
 from nova_hyperv.ops.instance_files import REVERT_SUFFIX
 from nova_hyperv.ops.metadata import device_metadata
+from nova_hyperv.ops.network import NetworkOps, check_vif_types, port_security
 from nova_hyperv.ops.shielding import ShieldingDataStore, shield
 from nova_hyperv.ops.snapshot import instance_lock
 from nova_hyperv.ops.volumes import VolumeOps
 
-__all__ = ["POWER_STATES", "SUPPORTED_VIF_TYPES", "InstanceOps"]
+__all__ = ["POWER_STATES", "InstanceOps"]
 
 LOG = logging.getLogger(__name__)
 
-SUPPORTED_VIF_TYPES = (network_model.VIF_TYPE_HYPERV, network_model.VIF_TYPE_OVS)
 # Hyper-V's EnabledState -> nova's power state (transitional states count as where
 # they are going).
 POWER_STATES = {
@@ -70,15 +71,6 @@ def _power_state(state: VmState) -> int:
     return POWER_STATES.get(state, power_state.NOSTATE)
 
 
-def check_vifs(network_info: Any) -> None:
-    for vif in network_info or []:
-        if vif.get("type") not in SUPPORTED_VIF_TYPES:
-            raise exception.InvalidInput(reason=
-                f"port {vif.get('id')} has VIF type {vif.get('type')!r}; the Hyper-V driver "
-                f"connects only {' and '.join(SUPPORTED_VIF_TYPES)} ports (the Neutron "
-                "agent on the Hyper-V host must bind them)")
-
-
 def neutron_events(network_info: Any) -> list[tuple[str, str]]:
     """The ports still down: Neutron sends network-vif-plugged once its agent binds them."""
     return [("network-vif-plugged", vif["id"]) for vif in network_info or []
@@ -94,6 +86,8 @@ class InstanceOps:
         self.images = ImageCache(host.instances_path, conf.image_cache.subdirectory_name)
         self.shielding = ShieldingDataStore(conf)
         self.volumes = volumes or VolumeOps(host, conf)
+        self.network = NetworkOps(host, conf)
+        self.consoles = Consoles(lambda pipe, timeout: self.client.open_pipe(pipe, timeout))
 
     def _neutron_failed(self, event_name: str, instance: Any) -> None:
         LOG.error("Neutron reported failure on event %s for instance %s", event_name,
@@ -150,17 +144,21 @@ class InstanceOps:
             image_id = None  # boots from a volume: the image (if any) made the volume
         declared = image_meta.disk_format if "disk_format" in image_meta else None
         preflight = self.conf.hyperv.image_preflight
+        security = port_security(context, network_info or [])
         with nova_errors(instance, image_id):
             # What Glance says first: refuse a bad request before fetching anything (a
             # VHDX registered as vhd is assumed VHDX until the file says otherwise).
             guess = {"file_format": "iso" if declared == "iso" else "vhdx"}
-            check_supported(self._plan(nova_request.build_request(
-                context, instance, image_meta, network_info, block_device_info, guess)))
+            first = self._plan(nova_request.build_request(
+                context, instance, image_meta, network_info, block_device_info, guess,
+                security))
+            if first.config_drive:
+                check_format(self.conf)
             image = self._image_file(context, instance, image_id) if image_id else None
             facts = image.file_facts(preflight=preflight) if image else {}
             plan = self._plan(nova_request.build_request(
-                context, instance, image_meta, network_info, block_device_info, facts))
-            check_supported(plan)
+                context, instance, image_meta, network_info, block_device_info, facts,
+                security))
         if plan.generation_from == "image layout":
             layout = facts["layout"]
             LOG.info("instance %s: generation %d chosen from image %s's layout (%s); set "
@@ -169,8 +167,9 @@ class InstanceOps:
         return plan, image
 
     def spawn(self, context: Any, instance: Any, image_meta: Any, network_info: Any,
-              block_device_info: Any, power_on: bool = True) -> None:
-        check_vifs(network_info)
+              block_device_info: Any, power_on: bool = True, *,
+              injected_files: Any = None, admin_password: str | None = None) -> None:
+        check_vif_types(network_info)
         with nova_errors(instance):
             try:
                 self.client.find_vm(instance.name, instance.uuid)
@@ -190,8 +189,15 @@ class InstanceOps:
                 if plan.nics:  # before any file is made: is the vSwitch there?
                     self.client.switch(self.conf.hyperv.vswitch_name)
                 os.makedirs(directory, exist_ok=True)
-                files = create_local_disks(self.images, image, plan, directory,
-                                           use_cow=self.conf.use_cow_images)
+                files = dict(create_local_disks(self.images, image, plan, directory,
+                                                use_cow=self.conf.use_cow_images))
+                if plan.config_drive:
+                    # Known before the config drive is built: its meta_data.json lists them.
+                    instance.device_metadata = device_metadata(plan)
+                    files["configdrive"] = build_config_drive(
+                        instance, plan, directory, conf=self.conf,
+                        injected_files=injected_files, admin_password=admin_password,
+                        network_info=network_info)
             vm = self.build_vm(instance, plan, files, network_info, power_on,
                                block_device_info, pdk=pdk)
         except BaseException:
@@ -224,6 +230,8 @@ class InstanceOps:
                 if power_on:
                     vm = self.client.set_state(vm, RequestedState.START)
                 self.client.remember(instance.uuid, vm)
+            if power_on:
+                self.start_console(instance)
         except BaseException:
             with contextlib.suppress(Exception):
                 if vm is not None:
@@ -276,6 +284,7 @@ class InstanceOps:
                 block_device_info: Any = None) -> None:
         """Remove the VM (and, with destroy_disks, its files), after any snapshot of it
         in progress unless [hyperv] force_destroy_instances."""
+        self.consoles.stop(instance.uuid)
         waiting = not self.conf.hyperv.force_destroy_instances
         with instance_lock(instance.uuid) if waiting else contextlib.nullcontext():
             self._destroy(instance, destroy_disks, block_device_info)
@@ -318,6 +327,10 @@ class InstanceOps:
         with nova_errors(instance):
             vm = self.client.set_state(vm, requested)
         self.client.remember(instance.uuid, vm)
+        if requested == RequestedState.START:
+            self.start_console(instance)
+        elif requested in (RequestedState.SAVE, RequestedState.TURN_OFF):
+            self.consoles.stop(instance.uuid)  # the VM's pipes went with its worker
         return vm
 
     def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0,
@@ -336,6 +349,7 @@ class InstanceOps:
             else:
                 vm = self.client.set_state(vm, RequestedState.TURN_OFF)
         self.client.remember(instance.uuid, vm)
+        self.consoles.stop(instance.uuid)
 
     def reboot(self, instance: Any, reboot_type: str) -> None:
         vm = self.find(instance)
@@ -345,6 +359,7 @@ class InstanceOps:
         LOG.info("%s reboot of %s done (%s)", reboot_type.lower(), instance.uuid, how)
         vm.state = VmState.RUNNING
         self.client.remember(instance.uuid, vm)
+        self.start_console(instance)  # a no-op while its reader runs (it reconnects)
 
     def power_on(self, instance: Any, block_device_info: Any = None) -> None:
         """Start the VM; its passthrough volumes first follow their host disks."""
@@ -356,6 +371,59 @@ class InstanceOps:
         vm = self.find(instance)
         if vm.state != VmState.RUNNING:
             self.power_on(instance, block_device_info)
+
+    # -- consoles --------------------------------------------------------------------
+
+    def start_console(self, instance: Any) -> None:
+        """Log the running VM's console (not a shielded VM's)."""
+        pipes, shielded = nova_request.console_pipes(instance)
+        if not shielded:
+            self.consoles.start(instance.uuid, self.instance_dir(instance), pipes)
+
+    def start_consoles(self) -> None:
+        """At start-up: a console reader for every running VM of an instance (3 queries)."""
+        with nova_errors():
+            snapshot = self.client.snapshot()
+            running = {s.guid: s.instance_uuid for s in snapshot.summaries
+                       if s.instance_uuid and s.state in (VmState.RUNNING, VmState.PAUSED)}
+            if not running:
+                return
+            shielded = self.client.shielded_vms()
+            for guid, ports in self.client.serial_pipes().items():
+                uuid = running.get(guid)
+                if uuid is None or guid in shielded:
+                    continue
+                pipes = {serial.pipe_mode(pipe): pipe for _, pipe in sorted(ports.items())}
+                self.consoles.start(uuid, os.path.join(self.host.instances_path, uuid), pipes)
+
+    def console_output(self, instance: Any) -> bytes:
+        _, shielded = nova_request.console_pipes(instance)
+        if shielded:
+            raise exception.ConsoleNotAvailable(
+                message="Guest does not have a console available: a shielded VM's console "
+                        "is not readable from the host")
+        try:
+            return self.consoles.output(instance.uuid, self.instance_dir(instance))
+        except NoConsole as exc:
+            raise exception.ConsoleNotAvailable(
+                message=f"Guest does not have a console available: {exc}") from exc
+
+    def serial_console(self, instance: Any) -> ctype.ConsoleSerial:
+        def unavailable(why: str) -> exception.ConsoleTypeUnavailable:
+            return exception.ConsoleTypeUnavailable(
+                message=f"Unavailable console type serial: {why}", console_type="serial")
+
+        if not self.conf.serial_console.enabled:
+            raise unavailable("[serial_console] enabled is off on this compute host")
+        _, shielded = nova_request.console_pipes(instance)
+        if shielded:
+            raise unavailable("a shielded VM's serial port is not reachable from the host")
+        try:
+            host, port = self.consoles.serial(
+                instance.uuid, str(self.conf.serial_console.proxyclient_address))
+        except NoConsole as exc:
+            raise unavailable(str(exc)) from exc
+        return ctype.ConsoleSerial(host=host, port=port)
 
     # -- listing ---------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from nova_hyperv.rules.disk_size import DiskLayout, DiskMath, default_disk_math
 from nova_hyperv.rules.disks import plan_volume_attach
 from nova_hyperv.rules.errors import CODES, RuleViolation
 from nova_hyperv.rules.host import AssignablePciDevice, HostFacts, HostNumaNode
-from nova_hyperv.rules.nics import can_hot_plug_nic, require_nic_hot_plug
+from nova_hyperv.rules.nics import can_hot_plug_nic, plan_nic, require_nic_hot_plug
 from nova_hyperv.rules.plan import (
     SECURE_BOOT_TEMPLATES,
     DiskPlan,
@@ -86,6 +86,7 @@ __all__ = [
     "default_disk_math",
     "flavor_from_mapping",
     "plan_instance",
+    "plan_nic",
     "plan_resize",
     "plan_volume_attach",
     "require_nic_hot_plug",

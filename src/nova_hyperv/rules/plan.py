@@ -104,6 +104,8 @@ class NicPlan:
     name: str  # the VIF (Neutron port) id, which Hyper-V shows as the NIC name
     mac: str  # lower-case, colon separated
     tag: str | None = None
+    vlan: int | None = None  # access VLAN of the switch port; None: untagged
+    mac_spoofing: bool = False  # allowed when the port's security is off
 
 
 @dataclass(frozen=True)

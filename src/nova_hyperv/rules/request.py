@@ -163,9 +163,14 @@ class BlockDevices:
 
 @dataclass(frozen=True)
 class Vif:
+    """A Neutron port: its id, MAC, device tag, access VLAN (None: untagged) and whether
+    Neutron's port security is on (off: the guest may send other MACs)."""
+
     id: str
     mac: str
     tag: str | None = None
+    vlan: object = None
+    port_security: object = True
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from nova_hyperv.rules.request import Image, Instance
 from nova_hyperv.rules.secure_boot import os_type
 from nova_hyperv.rules.values import Spot, text
 
-__all__ = ["vtpm"]
+__all__ = ["shielded_requested", "vtpm"]
 
 VALUES = ("disabled", "required")
 _FSK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -129,3 +129,8 @@ def vtpm(
         pdk_reference=pdk,
         fsk_substitutions=_fsk_substitutions(instance),
     )
+
+
+def shielded_requested(image: Image) -> bool:
+    """Whether the image asks for a shielded VM (whose consoles stay closed to the host)."""
+    return _requested(image, "os_shielded_vm")

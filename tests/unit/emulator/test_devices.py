@@ -308,3 +308,30 @@ def test_display_controller_can_be_swapped_while_off(client: Client) -> None:
 def test_add_needs_a_vm(client: Client) -> None:
     result = client.add(client.vsms, client.template(HV + "Synthetic SCSI Controller"))
     assert "not a virtual machine" in client.refused(result, 32773)["ErrorDescription"]
+
+
+def test_inventory_shows_each_nics_vlan_and_mac_spoofing(client: Client) -> None:
+    from hyperv_emulator.inventory import describe
+
+    system = client.define()
+    switch = client.session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")[0]
+    connections = []
+    for name in ("plain", "tagged"):
+        nic = client.ok(client.nic(system, name))["ResultingResourceSettings"][0]
+        port = client.session.query("SELECT * FROM Msvm_EthernetPortAllocationSettingData "
+                                    "WHERE InstanceID LIKE '%\\\\Default'")[0]
+        port["Parent"] = nic
+        port["HostResource"] = [str(switch.path)]
+        connections.append(client.add_ok(system, port))
+    vlan = client.session.query("SELECT * FROM Msvm_EthernetSwitchPortVlanSettingData "
+                                "WHERE InstanceID LIKE '%\\\\Default'")[0]
+    vlan["OperationMode"] = 1
+    vlan["AccessVlanId"] = 42
+    security = client.session.query("SELECT * FROM Msvm_EthernetSwitchPortSecuritySettingData "
+                                    "WHERE InstanceID LIKE '%\\\\Default'")[0]
+    security["AllowMacSpoofing"] = True
+    client.ok(client.call("AddFeatureSettings", AffectedConfiguration=connections[1],
+                          FeatureSettings=[vlan, security]))
+    nics = {n["name"]: (n["switch"], n["vlan"], n["mac_spoofing"])
+            for n in describe(client.session)["vms"][0]["nics"]}
+    assert nics == {"plain": ("external", None, False), "tagged": ("external", 42, True)}

@@ -158,3 +158,33 @@ def test_host_files_and_settings(tmp_path: Path) -> None:
         open_host(other)
     with pytest.raises(FileNotFoundError):
         open_host(tmp_path / "missing.db")
+
+
+@pytest.mark.parametrize("preset", ["ws2012r2", "ws2022"])
+def test_each_external_switch_is_bound_to_an_adapter(tmp_path: Path, preset: str) -> None:
+    from hyperv_emulator.profiles import PRESETS, VSwitch
+
+    profile = PRESETS[preset].replace(vswitches=(
+        VSwitch("lan"), VSwitch("host", "internal"), VSwitch("wan"), VSwitch("lab", "private")))
+    session = client_for(tmp_path, profile).session
+    switches = {s["ElementName"]: s["Name"] for s in
+                session.query("SELECT * FROM Msvm_VirtualEthernetSwitch")}
+    adapters = session.query("SELECT * FROM Msvm_ExternalEthernetPort WHERE IsBound = TRUE")
+    bound_to = {}
+    for adapter in adapters:
+        # The chain os-win walks (networkutils._get_vswitch_external_port).
+        [sap] = session.references(adapter.path,
+                                   result_class="Msvm_EthernetDeviceSAPImplementation")
+        [connection] = session.query(
+            "SELECT * FROM Msvm_ActiveConnection WHERE Dependent = '"
+            + sap["Dependent"].replace("\\", "\\\\") + "'")
+        endpoint = session.get(connection["Antecedent"])
+        bound_to[adapter["ElementName"]] = endpoint["SystemName"]
+        [port] = session.associators(endpoint.path,
+                                     assoc_class="Msvm_EthernetDeviceSAPImplementation",
+                                     result_class="Msvm_EthernetSwitchPort")
+        [switch] = session.associators(port.path, assoc_class="Msvm_SystemDevice",
+                                       result_class="Msvm_VirtualEthernetSwitch")
+        assert switch["Name"] == endpoint["SystemName"]
+    assert bound_to == {"Emulated Ethernet Adapter #1": switches["lan"],
+                        "Emulated Ethernet Adapter #3": switches["wan"]}

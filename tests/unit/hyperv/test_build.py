@@ -12,7 +12,7 @@ from hyperv_emulator import Host
 from hyperv_emulator.providers import base
 from hyperv_emulator.providers.base import Refused
 from nova_hyperv import cim, rules
-from nova_hyperv.hyperv import HyperVClient, NotSupportedYet, VmCreateFailed, VmState
+from nova_hyperv.hyperv import HyperVClient, VmCreateFailed, VmState
 from nova_hyperv.hyperv import build as build_module
 
 
@@ -41,7 +41,7 @@ def test_gen1_vm_with_every_default_device_set(client: HyperVClient, host: Host,
     assert [d["path"] for d in storage["SCSI 0"]] == [str(tmp_path / "eph0.vhdx"),
                                                       str(tmp_path / "swap.vhdx")]
     assert vm["nics"] == [{"name": "port-a", "mac": "FA163E00000A", "static_mac": True,
-                           "switch": "external"}]
+                           "switch": "external", "vlan": None, "mac_spoofing": False}]
     pipes = {p["name"]: p["pipe"] for p in vm["serial_ports"]}
     assert pipes == {"COM 1": f"\\\\.\\pipe\\{UUID}_ro", "COM 2": f"\\\\.\\pipe\\{UUID}_rw"}
 
@@ -137,18 +137,6 @@ def test_iso_root_is_a_dvd_and_boots_first_on_gen1(client: HyperVClient, host: H
     ide0 = next(c for c in vm["storage"] if c["controller"] == "IDE 0")
     assert [(d["type"], Path(d["path"]).name) for d in ide0["drives"]] == [
         ("DVD Drive", "root.iso")]
-
-
-@pytest.mark.parametrize(("changes", "feature"), [
-    ({"config_drive": True}, "config drive"),
-])
-def test_unapplied_features_are_refused_before_anything_is_made(
-        client: HyperVClient, host: Host, tmp_path: Path, changes: dict[str, object],
-        feature: str) -> None:
-    plan = dataclasses.replace(plan_for(client), **changes)
-    with pytest.raises(NotSupportedYet, match=feature):
-        build(client, plan, tmp_path)
-    assert inventory(host) == []
 
 
 @pytest.mark.parametrize("method", ["ModifyResourceSettings", "AddResourceSettings"])
@@ -271,3 +259,25 @@ def test_pci_devices_are_assigned_until_none_is_free(tmp_path: Path, adapter: st
     with pytest.raises(HostConfigurationError, match="has 0 free"):
         build(client, plan, tmp_path / "2")
     assert len(inventory(host)) == 2
+
+
+@pytest.mark.parametrize(("machine_type", "cdrom", "where"), [
+    ("hyperv-gen1", False, ("IDE 1", 0, "Hard Drive", "configdrive.vhd")),
+    ("hyperv-gen1", True, ("IDE 1", 0, "DVD Drive", "configdrive.iso")),
+    ("hyperv-gen2", False, ("SCSI 0", 1, "Hard Drive", "configdrive.vhd")),
+    ("hyperv-gen2", True, ("SCSI 0", 1, "DVD Drive", "configdrive.iso")),
+])
+def test_the_config_drive_goes_where_the_plan_put_it(
+        client: HyperVClient, host: Host, tmp_path: Path, machine_type: str, cdrom: bool,
+        where: tuple[object, ...]) -> None:
+    from tests.unit.hyperv.conftest import request_for
+
+    request = dataclasses.replace(
+        request_for(properties={"hw_machine_type": machine_type}), config_drive=True)
+    plan = rules.plan_instance(request, client.host().facts,
+                               rules.HyperVConfig(config_drive_cdrom=cdrom))
+    build(client, plan, tmp_path)
+    [vm] = inventory(host)
+    found = [(c["controller"], d["slot"], d["type"], Path(d["path"]).name)
+             for c in vm["storage"] for d in c["drives"] if "configdrive" in str(d["path"])]
+    assert found == [where]

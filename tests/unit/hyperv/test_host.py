@@ -9,6 +9,7 @@ import pytest
 from tests.unit.hyperv.conftest import files_for, open_client, plan_for
 
 from hyperv_emulator import init_host
+from hyperv_emulator import wmi as facade
 from hyperv_emulator.profiles import PRESETS, VSwitch
 from nova_hyperv import cim
 from nova_hyperv.cli._hostfacts import host_facts
@@ -48,18 +49,33 @@ def test_reading_the_host_costs_the_same_whatever_the_vm_count(tmp_path: Path) -
     assert costs[0] <= 9
 
 
-def test_switch_by_name_or_the_only_one(tmp_path: Path) -> None:
-    one = open_client(init_host(tmp_path / "one.db", "ws2022"), "emulated")
+@pytest.mark.parametrize("adapter", ["emulated", "wmi"])
+def test_switch_by_name_or_the_only_external_one(tmp_path: Path, adapter: str) -> None:
+    one = open_client(init_host(tmp_path / "one.db", "ws2022"), adapter)
     assert one.switch(None).name == "external"
     assert one.switch("EXTERNAL").name == "external"  # Hyper-V names ignore case
     with pytest.raises(HostConfigurationError, match=r"'nope'.*has 'external'"):
         one.switch("nope")
-    profile = PRESETS["ws2022"].replace(vswitches=(VSwitch("ext1"), VSwitch(
-        "it's \"odd\"", "internal")))
-    two = open_client(init_host(tmp_path / "two.db", profile), "wmi")
-    with pytest.raises(HostConfigurationError, match="set vswitch_name"):
-        two.switch(None)
-    assert two.switch("it's \"odd\"").name == "it's \"odd\""
+    one.session.close()
+    # An internal and a private switch are not where instance NICs go by default.
+    profile = PRESETS["ws2022"].replace(vswitches=(
+        VSwitch("it's \"odd\"", "internal"), VSwitch("lab", "private"), VSwitch("ext1")))
+    mixed = open_client(init_host(tmp_path / "mixed.db", profile), adapter)
+    assert mixed.switch(None).name == "ext1"
+    assert mixed.switch("it's \"odd\"").name == "it's \"odd\""
+    mixed.session.close()
+    for name, switches in (("two", (VSwitch("ext1"), VSwitch("ext2"))),
+                           ("none", (VSwitch("host", "internal"),))):
+        host = init_host(tmp_path / f"{name}.db", PRESETS["ws2022"].replace(vswitches=switches))
+        client = open_client(host, adapter)
+        with pytest.raises(HostConfigurationError, match="set vswitch_name") as raised:
+            client.switch(None)
+        client.session.close()
+        expected = "2 external virtual switches ('ext1', 'ext2')" if name == "two" else \
+            "0 external virtual switches among its switches ('host')"
+        assert expected in str(raised.value)
+    if adapter == "wmi":
+        facade.unbind()
 
 
 @pytest.mark.parametrize("adapter", ["emulated", "wmi"])

@@ -31,3 +31,27 @@ def test_hot_plug(running: bool, generation: int, host: object, allowed: bool) -
     assert can_hot_plug_nic(running, generation, host) is allowed  # type: ignore[arg-type]
     if allowed:
         require_nic_hot_plug(running, generation, host)  # type: ignore[arg-type]
+
+
+def test_vlan_and_port_security_reach_the_plan() -> None:
+    vm = plan(vifs=(Vif("p1", "fa:16:3e:00:00:01", vlan="100", port_security=False),
+                    Vif("p2", "fa:16:3e:00:00:02", vlan=None, port_security="true")))
+    assert [(n.vlan, n.mac_spoofing) for n in vm.nics] == [(100, True), (None, False)]
+
+
+@pytest.mark.parametrize("vlan", [0, 4095, "ten", True, -1])
+def test_vlan_outside_1_to_4094_is_refused_naming_the_port(vlan: object) -> None:
+    from nova_hyperv.rules import RuleViolation, plan_nic
+
+    with pytest.raises(RuleViolation) as raised:
+        plan_nic(Vif("p1", "fa:16:3e:00:00:01", vlan=vlan), 3)
+    assert (raised.value.code, raised.value.field) == ("nic-invalid", "vifs[3].vlan")
+    assert "1 to 4094" in raised.value.allowed
+
+
+def test_port_security_must_be_a_boolean() -> None:
+    from nova_hyperv.rules import RuleViolation, plan_nic
+
+    with pytest.raises(RuleViolation) as raised:
+        plan_nic(Vif("p1", "fa:16:3e:00:00:01", port_security="maybe"))
+    assert raised.value.field == "vifs[0].port_security"
