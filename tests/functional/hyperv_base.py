@@ -108,5 +108,9 @@ class HyperVTestCase(NovaServicesTestCase):
         [found] = [vm for vm in self.vms(host) if vm["notes"] == [server["id"]]]
         return found
 
+    def host_traits(self, host: str = "compute1") -> set[str]:
+        """The placement traits of the compute node on `host`."""
+        return set(self._get_provider_traits(self._get_provider_uuid_by_host(host)))
+
     def instance_dir(self, server: dict[str, Any]) -> str:
         return os.path.join(self.state_path, "instances", server["id"])

@@ -25,6 +25,8 @@ from oslo_serialization import jsonutils
 from nova_hyperv import cim
 from nova_hyperv.conf import HostUri
 from nova_hyperv.hyperv import HostInfo, HyperVClient
+from nova_hyperv.ops import request as nova_request
+from nova_hyperv.rules.remotefx import REMOTEFX_TRAIT, host_offers_remotefx
 
 __all__ = ["MIN_WINDOWS", "VTPM_TRAITS", "HostOps"]
 
@@ -70,6 +72,9 @@ class HostOps:
         self.conf = conf
         self._lock = threading.Lock()
         self._client: HyperVClient | None = None
+        # Read once, like host_uri: several computes in one process (the local cloud)
+        # each keep the instances_path set when they were created.
+        self._instances_path = str(conf.instances_path)
 
     @property
     def client(self) -> HyperVClient:
@@ -90,7 +95,7 @@ class HostOps:
 
     @property
     def instances_path(self) -> str:
-        return str(self.conf.instances_path)
+        return self._instances_path
 
     def init_host(self) -> HostInfo:
         info = self.client.host(refresh=True)
@@ -183,7 +188,8 @@ class HostOps:
         """Host-dependent traits: present (True) or to be removed (False)."""
         info = self.info()
         vtpm = info.facts.guarded and info.windows_version >= VTPM_WINDOWS
-        return dict.fromkeys(VTPM_TRAITS, vtpm)
+        remotefx = host_offers_remotefx(info.facts, nova_request.hyperv_config(self.conf))
+        return {**dict.fromkeys(VTPM_TRAITS, vtpm), REMOTEFX_TRAIT: remotefx}
 
     def capabilities(self, base: dict[str, bool]) -> dict[str, bool]:
         """The class's capabilities, narrowed to what this host's Windows offers."""
