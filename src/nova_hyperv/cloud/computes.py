@@ -7,7 +7,9 @@ creates it (the driver reads both once, when it is created):
   created once from the host's profile and reused as it is on every later start (a
   host keeps the profile it was made with);
 - `instances_path = hosts/<host>/instances`: each host its own instance files and
-  image cache, as separate machines would have.
+  image cache, as separate machines would have;
+and the host reaches the volume service's SMB share (`\\\\cloud\\volumes`, the
+cloud's volumes/ folder), where Hyper-V opens SMB volumes.
 nova 34 keeps ONE node identity per process (`$state_path/compute_id`, nova.virt.node),
 because it runs one nova-compute per process. The first host uses it unchanged; hosts
 2..N get their own, kept in their folder (`give_own_node_identity`), or they would all
@@ -47,8 +49,22 @@ def prepare_compute_host(settings: CloudSettings, state: StateDir, host: str
     path = host_state_file(state, host)
     if not path.exists():
         create_emulated_host(path, settings.profile_of(host), emulated_hostname(host))
+    reach_volume_share(path, state.volumes)
     return {"DEFAULT": {"instances_path": str(instances)},
             "hyperv": {"host_uri": f"emulated://{path}"}}
+
+
+def reach_volume_share(path: Path, volumes: Path) -> None:
+    """Put the volume service's share on the host's network (once), backed by the
+    cloud's volumes folder: Hyper-V opens SMB volumes by their UNC path."""
+    from hyperv_emulator import open_host
+
+    from nova_hyperv.cloud.volumes import SHARE
+
+    storage = open_host(path).storage
+    if SHARE.lower() not in {share.lower() for share in storage.smb_shares()}:
+        volumes.mkdir(parents=True, exist_ok=True)
+        storage.add_smb_share(SHARE, str(volumes))
 
 
 def create_emulated_host(path: Path, profile: str, hostname: str) -> None:

@@ -9,6 +9,7 @@ from nova.virt import driver
 
 from hyperv_emulator import open_host
 from nova_hyperv.cloud import computes
+from nova_hyperv.cloud.volumes import SHARE
 from nova_hyperv.cloud.settings import CloudSettings
 from nova_hyperv.cloud.statedir import StateDir
 
@@ -36,12 +37,16 @@ def test_each_host_gets_its_emulated_host_made_once_and_its_own_instances(
             for h in made.values()] == [("HYPERV-HOST-1", "10.0.20348", 2),
                                         ("HYPERV-HOST-2", "10.0.17763", 0),
                                         ("HYPERV-HOST-3", "10.0.17763", 0)]
+    for host in made.values():  # the volume service's share, on every host's network
+        assert host.storage.local_path(f"{SHARE}\\volume-1.vhdx") == \
+            state.volumes / "volume-1.vhdx"
     assert "10.0.20348), guarded, 2 PCI device(s) for DDA (10de:1eb8)" in \
         computes.describe_host(state, "hyperv-host-1")
     # A restart reuses each host as it is, whatever the profiles say now.
     again = CloudSettings(tmp_path, profiles=("ws2016",), hosts=3)
     assert computes.prepare_compute_host(again, state, "hyperv-host-2") == \
         options["hyperv-host-2"]
+    assert len(made["hyperv-host-2"].storage.smb_shares()) == 1
     assert open_host(computes.host_state_file(state, "hyperv-host-2")).profile.windows_version \
         == "10.0.17763"
 
