@@ -281,20 +281,35 @@ class RunResult:
                    str(not_ready) if not_ready else None)
 
 
+#: A spawn that cannot run leaves nothing for the later operations: the run stops there.
+ESSENTIAL = ("spawn_basic_gen1", "spawn_full_gen2")
+#: A detach needs its attach: when the attach cannot run, the detach is skipped too.
+NEEDS = {"detach_volume": "attach_volume", "detach_nic": "attach_nic"}
+
+
 def run_scenario(flows: Flows, scenario: Scenario) -> RunResult:
     """Run every operation once, in order; count each under its key.
 
-    An operation that raises NotReady leaves its cell empty and stops the run there
-    (the later operations need the VM it would have made or changed).
+    An operation that raises NotReady leaves its cell empty (with the reason in the
+    notes). A spawn that cannot run stops the run (the later operations need its VM);
+    any other operation only takes the step that needs it along (its detach).
     """
     counts: dict[str, RoundTrips | None] = {key: None for key in OPERATION_KEYS}
     notes: list[str] = []
+    skipped: set[str] = set()
     for key, step in scenario_steps(scenario):
+        if NEEDS.get(key) in skipped:
+            notes.append(f"{key}: not run: it needs {NEEDS[key]}")
+            skipped.add(key)
+            continue
         try:
             with counted(flows.counters, key) as stats:
                 step(flows)
         except NotReady as exc:
             notes.append(f"{key}: not ready: {exc}")
-            break
+            if key in ESSENTIAL:
+                break
+            skipped.add(key)
+            continue
         counts[key] = stats
     return RunResult(flows.label, counts, [*flows.notes, *notes])

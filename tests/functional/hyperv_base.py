@@ -187,6 +187,10 @@ class HyperVTestCase(NovaServicesTestCase):
         [found] = [vm for vm in self.vms(host) if vm["notes"] == [server["id"]]]
         return found
 
+    def host_traits(self, host: str = "compute1") -> set[str]:
+        """The placement traits of the compute node on `host`."""
+        return set(self._get_provider_traits(self._get_provider_uuid_by_host(host)))
+
     def instance_dir(self, server: dict[str, Any], host: str = "compute1") -> str:
         return os.path.join(self.instances_path(host), server["id"])
 

@@ -1,15 +1,18 @@
 """`nova-hyperv cloud` as a user meets it: a subprocess driven with python-openstackclient.
 
-One cloud with two hosts on free ports in a temporary state folder: the printed
-environment is all the client gets. Everything the cloud offers is used through the
-`openstack` command, then the cloud is stopped and started again on the same folder and
-must still hold what was made.
+One cloud (its default two emulated hosts, on free ports, in a temporary state folder)
+with nova-hyperv's driver: a newcomer's printed steps are run as printed in a fresh
+shell (boot a Secure Boot generation 2 server, look at its emulated host), everything
+else goes through the `openstack` command with the printed environment, the tour runs
+against it, and what each emulated host holds is checked. Then the cloud is stopped and
+started again on the same folder and must still hold what was made.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -23,8 +26,10 @@ from typing import Any
 
 import pytest
 
-import vhdfile
+from hyperv_emulator import open_host
+from hyperv_emulator.inventory import describe
 from nova_hyperv.cloud import samples
+from vhdfile import testimages
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
@@ -132,27 +137,51 @@ def _names(rows: list[dict[str, Any]]) -> set[str]:
     return {row["Name"] for row in rows}
 
 
+def _newcomer_steps(output: str) -> tuple[str, str]:
+    """The printed commands a newcomer runs in a second terminal: the Secure Boot boot
+    (with the openrc line), and the look at the host."""
+    boot = output[output.index("Boot a Secure Boot"):].split("\n\n")[1]
+    look = output[output.index("and see the VM"):].split("\n\n")[1]
+    return boot, look
+
+
 def test_openstackclient_drives_the_cloud_and_state_survives_a_restart(tmp_path: Path
                                                                        ) -> None:
     state = tmp_path / "state"
     upload = tmp_path / "uploaded.vhdx"
-    vhdfile.create(upload, "vhdx", "dynamic", 32 * MiB)
+    testimages.mbr_bios_image(upload, format="vhdx", size=32 * MiB)
 
-    with cloud(state, "--hosts", "2") as first:
-        assert "hyperv-host-1, hyperv-host-2" in first.output
+    with cloud(state) as first:
+        assert "hyperv-host-1: Microsoft Windows Server 2022" in first.output
+        assert "hyperv-host-2: Microsoft Windows Server 2016" in first.output
+        # The newcomer's steps, run as printed (a fresh shell: only the openrc file).
+        boot, look = _newcomer_steps(first.output)
+        done = subprocess.run(["bash", "-c", f"set -e\n{boot}"], capture_output=True,
+                              text=True, timeout=300, env=_bare_env())
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert re.search(r"^\| status +\| ACTIVE +\|$", done.stdout, re.M), done.stdout
+        host = next(line.split("|")[2].strip() for line in done.stdout.splitlines()
+                    if "OS-EXT-SRV-ATTR:host" in line)
+        shown = subprocess.run(["bash", "-c", look.replace("<host>", host)],
+                               capture_output=True, text=True, timeout=60)
+        assert "Secure Boot on (MicrosoftUEFICertificateAuthority)" in shown.stdout, shown
+        vm = _vm_of(state, host, first.openstack("server", "show", "sb1")["id"])
+        assert (vm["generation"], vm["state"]) == (2, "Running")
+
         # The printed curl example, as printed.
         example = first.output[first.output.index("  TOKEN="):].split("\n\n")[0]
         done = subprocess.run(["bash", "-c", f"set -e\n{example}"], capture_output=True,
                               text=True, timeout=60)
-        assert json.loads(done.stdout) == {"servers": []}, done.stderr
+        assert [s["name"] for s in json.loads(done.stdout)["servers"]] == ["sb1"], done.stderr
         flavors, nested, images, hypervisors = first.batch(
             "flavor list", "flavor show hv.nested", "image list", "hypervisor list")
         assert {f.name for f in samples.FLAVORS} <= _names(flavors)
         # The Hyper-V extra specs went through nova's validators (microversion latest).
         assert nested["properties"] == {"hw:cpu_features": "vmx"}
         assert {i.name for i in samples.IMAGES} <= _names(images)
-        assert {(h["Hypervisor Hostname"], h["State"]) for h in hypervisors} == {
-            ("hyperv-host-1", "up"), ("hyperv-host-2", "up")}
+        assert {(h["Hypervisor Hostname"], h["Hypervisor Type"], h["State"])
+                for h in hypervisors} == {("HYPERV-HOST-1", "hyperv", "up"),
+                                          ("HYPERV-HOST-2", "hyperv", "up")}
 
         # An uploaded image is what nova boots from.
         image = first.openstack("image", "create", "--file", str(upload), "--disk-format",
@@ -160,48 +189,78 @@ def test_openstackclient_drives_the_cloud_and_state_survives_a_restart(tmp_path:
         assert (image["status"], image["size"]) == ("active", upload.stat().st_size)
         first.run("image", "save", "--file", str(tmp_path / "back.vhdx"), "uploaded")
         assert (tmp_path / "back.vhdx").read_bytes() == upload.read_bytes()
-        first.openstack("server", "create", "--image", "uploaded", "--flavor", "hv.tiny",
-                        "--network", "private", "scratch")
-        first.openstack("server", "create", "--image", "hyperv-gen2-secureboot",
-                        "--flavor", "hv.secureboot", "--network", "private", "sb1")
-        first.wait_status("scratch", "ACTIVE")
+        scratch = first.openstack("server", "create", "--image", "uploaded", "--flavor",
+                                  "hv.tiny", "--network", "private", "scratch")
+        scratch = first.wait_status("scratch", "ACTIVE")
+        scratch_host = scratch["OS-EXT-SRV-ATTR:host"]
+        assert _vm_of(state, scratch_host, scratch["id"])["generation"] == 1
         server = first.wait_status("sb1", "ACTIVE")
         assert server["addresses"]["private"][0].startswith("10.0.0.")
         first.run("server", "stop", "sb1")
         first.wait_status("sb1", "SHUTOFF")
+        assert _vm_of(state, host, server["id"])["state"] == "Off"
         first.run("server", "start", "sb1")
         first.wait_status("sb1", "ACTIVE")
 
         volume = first.openstack("volume", "create", "--size", "1", "data1")
         assert volume["status"] == "available"
         assert (state / "volumes" / f"volume-{volume['id']}.vhdx").is_file()
-        first.run("server", "add", "volume", "sb1", "data1")
-        deadline = time.monotonic() + 30
-        while first.openstack("volume", "show", "data1")["status"] != "in-use":
-            assert time.monotonic() < deadline, "the volume never became in-use"
-            time.sleep(0.5)
 
-        first.run("server", "delete", "scratch")
+        # The tour, against this running cloud: every feature shown or pending, none
+        # failed, and nothing of it left.
+        toured = subprocess.run(
+            [str(BIN / "nova-hyperv"), "cloud", "tour", "--state-dir", str(state)],
+            capture_output=True, text=True, timeout=600, env=_bare_env())
+        assert toured.returncode == 0, toured.stdout + toured.stderr
+        for expected in ("Secure Boot on (MicrosoftUEFICertificateAuthority)",
+                         "RemoteFX: 2 monitor(s) at up to 1920x1200, 1024 MB VRAM",
+                         "PCI device 10DE:1EB8 at PCIROOT(0)", "virtual NUMA on",
+                         "(at most 500 IOPS)", "(at most 1280 IOPS)",
+                         "processors: 2, nested virtualization", "firmware: BIOS",
+                         "_ro -> ", "eph0.vhdx", "swap.vhdx"):
+            assert expected in toured.stdout, expected
+        assert "FAILED" not in toured.stdout
+        assert "tour-remotefx (hyperv-gen2 / hv.remotefx) on hyperv-host-2" in toured.stdout
+
+        first.run("server", "delete", "--wait", "scratch")
+        assert not (state / "hosts" / scratch_host / "instances" / scratch["id"]).exists()
         hypervisor_ids = {h["ID"] for h in hypervisors}
 
-    with cloud(state, "--hosts", "2") as again:
-        # (The scratch server was deleted just before the first cloud stopped.)
+    with cloud(state) as again:
         servers, hypervisors, images, flavors, volume = again.batch(
             "server list", "hypervisor list", "image list", "flavor list", "volume show data1")
         assert [(s["Name"], s["Status"]) for s in servers] == [("sb1", "ACTIVE")]
         assert {h["ID"] for h in hypervisors} == hypervisor_ids
         assert "uploaded" in _names(images)
         assert "hv.remotefx" in _names(flavors)
-        assert volume["status"] == "in-use"
-        # The host still has the VM: it stops and starts as before the restart.
+        assert volume["status"] == "available"
+        # The host still has the VM, running: it stops and starts as before the restart.
+        assert _vm_of(state, host, server["id"])["state"] == "Running"
         again.run("server", "stop", "sb1")
         again.wait_status("sb1", "SHUTOFF")
-        again.run("server", "remove", "volume", "sb1", "data1")
+        assert _vm_of(state, host, server["id"])["state"] == "Off"
         again.run("server", "delete", "sb1")
-        deadline = time.monotonic() + 30
-        while (left := again.batch("server list", "port list")) != [[], []]:
+        again.run("volume", "delete", "data1")
+        deadline = time.monotonic() + 60
+        while (left := again.batch("server list", "port list", "volume list")) != [[], [], []]:
             assert time.monotonic() < deadline, f"left after delete: {left}"
             time.sleep(0.5)
+        assert _vms(state, host) == []
+
+
+def _bare_env() -> dict[str, str]:
+    """A new terminal's environment: no OS_ variables, the virtualenv not activated."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+
+
+def _vms(state: Path, host: str) -> list[dict[str, Any]]:
+    with open_host(state / "hosts" / host / "hyperv-host.db").session() as session:
+        return describe(session)["vms"]
+
+
+def _vm_of(state: Path, host: str, server_id: str) -> dict[str, Any]:
+    [vm] = [vm for vm in _vms(state, host) if vm["notes"] == [server_id]]
+    return vm
 
 
 def test_a_taken_port_is_refused_naming_the_service(tmp_path: Path) -> None:

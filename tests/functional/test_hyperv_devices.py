@@ -9,6 +9,7 @@ from tests.functional.hyperv_base import HyperVTestCase
 
 from hyperv_emulator import init_host
 from hyperv_emulator.profiles import PRESETS, AssignableDevice
+from nova_hyperv.rules.remotefx import REMOTEFX_TRAIT
 
 
 class RemoteFxTest(HyperVTestCase):
@@ -22,6 +23,15 @@ class RemoteFxTest(HyperVTestCase):
         self.assertEqual({"monitors": 2, "resolution": "1920x1200", "vram_mb": 256},
                          vm["remotefx"])
 
+    def test_a_remotefx_host_carries_the_trait_remotefx_flavors_require(self) -> None:
+        self.assertNotIn(REMOTEFX_TRAIT, self.host_traits())  # enable_remotefx is off
+        self.flags(enable_remotefx=True, group="hyperv")
+        self.restart_compute_service(self.compute)
+        self.assertIn(REMOTEFX_TRAIT, self.host_traits())
+        flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=0, extra_spec={
+            "os:resolution": "1024x768", f"trait:{REMOTEFX_TRAIT}": "required"})
+        self.assertEqual("1024x768", self.vm(self.boot(flavor=flavor))["remotefx"]["resolution"])
+
     def test_remotefx_off_in_the_config_is_a_fault(self) -> None:
         flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=0,
                                      extra_spec={"os:resolution": "1920x1200"})
@@ -31,6 +41,16 @@ class RemoteFxTest(HyperVTestCase):
 
 
 class RemoteFxOn2022Test(HyperVTestCase):
+    def test_no_remotefx_trait_and_a_remotefx_flavor_finds_no_host(self) -> None:
+        self.flags(enable_remotefx=True, group="hyperv")
+        self.restart_compute_service(self.compute)
+        self.assertNotIn(REMOTEFX_TRAIT, self.host_traits())
+        flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=0, extra_spec={
+            "os:resolution": "1024x768", f"trait:{REMOTEFX_TRAIT}": "required"})
+        server = self.boot(flavor=flavor, expected_state="ERROR")
+        self.assertIn("No valid host", self.fault(server))
+        self.assertEqual([], self.vms())
+
     def test_remotefx_points_to_dda(self) -> None:
         self.flags(enable_remotefx=True, group="hyperv")
         flavor = self._create_flavor(memory_mb=1024, vcpu=1, disk=1, ephemeral=0,

@@ -1,6 +1,7 @@
-"""`nova-hyperv cloud`: run a local all-in-one cloud until Ctrl-C (docs/cloud.md).
+"""`nova-hyperv cloud`: run a local all-in-one cloud until Ctrl-C (docs/cloud.md), and
+`nova-hyperv cloud tour`: one server per feature of the usage guide on it.
 
-Nova is imported only when the command runs, after nova's threading mode is set up: the
+Nova is imported only when a command runs, after nova's threading mode is set up: the
 other subcommands stay cheap, and eventlet (which that mode forbids) is never loaded.
 """
 
@@ -24,10 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cloud",
         help="run a local all-in-one OpenStack cloud (nova, placement, image, network, "
         "volume) on 127.0.0.1",
-        description="Run nova's API, conductor, scheduler and one nova-compute per "
-        "emulated Hyper-V host, placement, and image, network and volume services, in "
-        "this process, on 127.0.0.1, until Ctrl-C. It prints how to use it with "
-        "python-openstackclient and curl. State is kept in --state-dir.",
+        description="Run nova's API, conductor, scheduler and one nova-compute with "
+        f"nova-hyperv's {settings.COMPUTE_DRIVER} per emulated Hyper-V host, placement, "
+        "and image, network and volume services, in this process, on 127.0.0.1, until "
+        "Ctrl-C. It prints how to use it with python-openstackclient and curl. State is "
+        "kept in --state-dir.",
     )
     parser.add_argument("--state-dir", default=DEFAULT_STATE_DIR,
                         help="folder for the cloud's state, kept across restarts "
@@ -36,30 +38,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"first of {len(settings.SERVICES)} ports "
                         f"({', '.join(settings.SERVICES)}); 0 lets the system choose "
                         f"(default: {settings.DEFAULT_PORT_BASE})")
-    parser.add_argument("--hosts", type=int, default=1,
+    cloud_files = ", ".join(settings.cloud_host_files())
+    parser.add_argument("--profile", default=",".join(settings.DEFAULT_PROFILES),
+                        help="the emulated hosts' profiles, comma-separated, one per "
+                        "host in order (the last repeats for further hosts): presets "
+                        f"(ws2012r2, ws2016, ws2019, ws2022, ws2025), the cloud's host "
+                        f"files ({cloud_files}) or TOML host files (default: "
+                        f"{','.join(settings.DEFAULT_PROFILES)}); a host made earlier "
+                        "keeps its profile")
+    parser.add_argument("--hosts", type=int, default=None,
                         help="emulated Hyper-V hosts, each with its own nova-compute "
-                        "(default: 1)")
-    parser.add_argument("--profile", default=settings.DEFAULT_PROFILE,
-                        help="host profile of the emulated hosts: a preset (ws2012r2, "
-                        "ws2016, ws2019, ws2022, ws2025) or a TOML host file "
-                        f"(default: {settings.DEFAULT_PROFILE})")
-    parser.add_argument("--compute-driver", default=settings.DEFAULT_COMPUTE_DRIVER,
-                        help="the computes' compute_driver, as nova.conf names it "
-                        f"(default: {settings.DEFAULT_COMPUTE_DRIVER}; "
-                        f"{settings.HYPERV_COMPUTE_DRIVER} once it can start)")
+                        "(default: one per profile)")
     parser.set_defaults(handler=_run)
+    actions = parser.add_subparsers(dest="cloud_command", metavar="ACTION")
+    tour = actions.add_parser(
+        "tour", help="boot one server per feature of the usage guide and show what the "
+        "emulated hosts hold",
+        description="Boots one server per feature of the Hyper-V usage guide through the "
+        "API of the cloud running in --state-dir (or, when none runs there, of a new "
+        "cloud started in a temporary folder and stopped afterwards), prints what each "
+        "server's emulated host now holds for it, and deletes what it made. Features "
+        "whose driver support is still being built are reported as pending.")
+    tour.add_argument("--state-dir", dest="tour_state_dir", default=DEFAULT_STATE_DIR,
+                      help=f"the running cloud's folder (default: {DEFAULT_STATE_DIR})")
+    tour.add_argument("--timeout", type=float, default=180.0,
+                      help="seconds to wait for a server, volume or port (default: 180)")
+    tour.set_defaults(handler=_tour)
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from hyperv_emulator.profiles import load_profile
+    from nova_hyperv.cloud.settings import CloudSettings, resolve_profile
+
+    profiles = tuple(p.strip() for p in str(args.profile).split(","))
+    settings = CloudSettings(state_dir=Path(args.state_dir).expanduser(),
+                             port_base=args.port_base, profiles=profiles, hosts=args.hosts)
+    for profile in dict.fromkeys(profiles):
+        load_profile(resolve_profile(profile))  # refused here, naming it, if unknown
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hyperv_emulator.profiles import ProfileError, load_profile
-    from nova_hyperv.cloud.settings import CloudSettings, SettingsError
+    from hyperv_emulator.profiles import ProfileError
+    from nova_hyperv.cloud.settings import SettingsError
     from nova_hyperv.cloud.statedir import StateDirError
 
     try:
-        load_profile(args.profile)
-        settings = CloudSettings(
-            state_dir=Path(args.state_dir).expanduser(), port_base=args.port_base,
-            hosts=args.hosts, profile=args.profile, compute_driver=args.compute_driver)
+        settings = _settings(args)
     except (ProfileError, SettingsError) as error:
         print(f"nova-hyperv cloud: {error}", file=sys.stderr)
         return EXIT_REJECTED
@@ -97,6 +122,13 @@ def _run(args: argparse.Namespace) -> int:
     cloud.stop()
     print("Stopped; the state is kept in", cloud.state.root, flush=True)
     return 0
+
+
+def _tour(args: argparse.Namespace) -> int:
+    _threading_mode()
+    from nova_hyperv.cloud import tour
+
+    return tour.main(Path(args.tour_state_dir).expanduser(), timeout=args.timeout)
 
 
 def _threading_mode() -> None:

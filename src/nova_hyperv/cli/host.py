@@ -198,7 +198,7 @@ def render(described: dict[str, Any]) -> list[str]:
         lines.append("No virtual machines.")
     for vm in described["vms"]:
         lines.append("")
-        lines.extend(_render_vm(vm))
+        lines.extend(render_vm(vm))
     return lines
 
 
@@ -206,7 +206,7 @@ def _size(size: int) -> str:
     return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
 
 
-def _render_vm(vm: dict[str, Any]) -> list[str]:
+def render_vm(vm: dict[str, Any]) -> list[str]:
     lines = [f"VM {vm['name']} ({vm['id']}): generation {vm['generation']}, {vm['state']}, "
              f"version {vm['version']}"]
     firmware = vm["firmware"]

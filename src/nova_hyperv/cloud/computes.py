@@ -1,52 +1,33 @@
-"""The nova-computes of the cloud: which driver they load, and what each host needs first.
+"""The nova-computes of the cloud: one per emulated Hyper-V host, each with its own files.
 
-One nova-compute per emulated host, all in this process. Before each starts:
-- `prepare_compute_host` makes the host exist. For HyperVDriver that is an emulated
-  Hyper-V host state file in the host's folder (created once from the profile, reused on
-  every later start) and `[hyperv] host_uri = emulated://<that file>`, which the driver
-  reads when nova creates it. The stand-in fake driver needs only its folder.
-- nova 34 keeps ONE node identity per process (`$state_path/compute_id`,
-  nova.virt.node), because it runs one nova-compute per process. The first host uses it
-  unchanged; hosts 2..N of a driver that relies on it get their own, kept in their
-  folder (`give_own_node_identity`), or they would all claim the first host's node.
-- nova 34 has one `[DEFAULT] instances_path` per process too. Hosts 2..N get their own
-  (`own_instances_path`, in their folder), set before their driver is created (which
-  reads it then): separate hosts' files, as cold migration between them expects.
-  The functional tests' hosts use both the same way.
+All computes run in this process and load `hyperv.HyperVDriver`. Before each starts,
+`prepare_compute_host` makes its host exist and says what its driver must see when nova
+creates it (the driver reads both once, when it is created):
+- `[hyperv] host_uri = emulated://<hosts/<host>/hyperv-host.db>`: the host's state file,
+  created once from the host's profile and reused as it is on every later start (a
+  host keeps the profile it was made with);
+- `instances_path = hosts/<host>/instances`: each host its own instance files and
+  image cache, as separate machines would have;
+and the host reaches the volume service's SMB share (`\\\\cloud\\volumes`, the
+cloud's volumes/ folder), where Hyper-V opens SMB volumes.
+nova 34 keeps ONE node identity per process (`$state_path/compute_id`, nova.virt.node),
+because it runs one nova-compute per process. The first host uses it unchanged; hosts
+2..N get their own, kept in their folder (`give_own_node_identity`), or they would all
+claim the first host's node.
 """
 
 from __future__ import annotations
 
-import sys
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nova_hyperv.cloud.settings import CloudSettings
+from nova_hyperv.cloud.settings import CloudSettings, resolve_profile
 from nova_hyperv.cloud.statedir import StateDir
 
-if TYPE_CHECKING:
-    from hyperv_emulator.profiles import HostProfile
-
-ALIAS = "nova.virt.nova_hyperv_cloud"
 EMULATED_HOST_FILE = "hyperv-host.db"
-NODE_ID_FILE = "compute_id"
 INSTANCES_DIR = "instances"
-
-
-def register_driver_alias(state: StateDir, profile: HostProfile) -> None:
-    """Let nova load `nova_hyperv_cloud.PersistentFakeDriver` (nova.virt only), sized
-    and versioned as a host of `profile`."""
-    from nova_hyperv.cloud import fake_driver
-
-    fake_driver.HOSTS_DIR = state.root / "hosts"
-    fake_driver.WINDOWS_VERSION = profile.windows_version
-    driver = fake_driver.PersistentFakeDriver
-    driver.vcpus = profile.logical_processors
-    driver.memory_mb = profile.memory_mb
-    driver.local_gb = profile.local_disk_gb
-    sys.modules.setdefault(ALIAS, fake_driver)
+NODE_ID_FILE = "compute_id"
 
 
 def emulated_hostname(host: str) -> str:
@@ -54,37 +35,64 @@ def emulated_hostname(host: str) -> str:
     return host.upper()[:15]
 
 
-def prepare_compute_host(settings: CloudSettings, state: StateDir, host: str,
-                         create_host: Callable[[Path, str, str], None] | None = None
-                         ) -> dict[str, str]:
-    """Make `host` ready for its nova-compute; returns the [hyperv] options it needs."""
+def host_state_file(state: StateDir, host: str) -> Path:
+    return state.host(host) / EMULATED_HOST_FILE
+
+
+def prepare_compute_host(settings: CloudSettings, state: StateDir, host: str
+                         ) -> dict[str, dict[str, str]]:
+    """Make `host` ready for its nova-compute; returns the options its driver needs,
+    by group ("DEFAULT", "hyperv")."""
     folder = state.host(host)
-    folder.mkdir(parents=True, exist_ok=True)
-    if not settings.uses_hyperv_driver:
-        return {}
-    path = folder / EMULATED_HOST_FILE
+    instances = own_instances_path(folder)
+    instances.mkdir(parents=True, exist_ok=True)
+    path = host_state_file(state, host)
     if not path.exists():
-        (create_host or create_emulated_host)(path, settings.profile, emulated_hostname(host))
-    return {"host_uri": f"emulated://{path}"}
+        create_emulated_host(path, settings.profile_of(host), emulated_hostname(host))
+    reach_volume_share(path, state.volumes)
+    return {"DEFAULT": {"instances_path": str(instances)},
+            "hyperv": {"host_uri": f"emulated://{path}"}}
+
+
+def reach_volume_share(path: Path, volumes: Path) -> None:
+    """Put the volume service's share on the host's network (once), backed by the
+    cloud's volumes folder: Hyper-V opens SMB volumes by their UNC path."""
+    from hyperv_emulator import open_host
+    from nova_hyperv.cloud.volumes import SHARE
+
+    storage = open_host(path).storage
+    if SHARE.lower() not in {share.lower() for share in storage.smb_shares()}:
+        volumes.mkdir(parents=True, exist_ok=True)
+        storage.add_smb_share(SHARE, str(volumes))
 
 
 def create_emulated_host(path: Path, profile: str, hostname: str) -> None:
     """A fresh emulated Hyper-V host of `profile`, named `hostname`, kept in `path`."""
+    from hyperv_emulator import init_host
     from hyperv_emulator.profiles import load_profile
 
-    try:
-        from hyperv_emulator.host import init_host  # the emulated host library's entry
-    except ImportError as error:
-        raise RuntimeError(
-            "HyperVDriver needs an emulated Hyper-V host, and this installation's "
-            f"hyperv_emulator cannot create one yet ({error}); run the cloud with the "
-            "default compute driver"
-        ) from error
-    init_host(path, load_profile(profile).replace(hostname=hostname))
+    init_host(path, load_profile(resolve_profile(profile)).replace(hostname=hostname))
+
+
+def describe_host(state: StateDir, host: str) -> str:
+    """What the host's emulated Windows is and offers, in a few words."""
+    from hyperv_emulator import open_host
+
+    profile = open_host(host_state_file(state, host)).profile
+    offers = [f"{profile.caption} ({profile.windows_version})"]
+    if profile.guarded:
+        offers.append("guarded")
+    offers += [f"RemoteFX GPU {gpu.name}" for gpu in profile.remotefx_gpus]
+    if profile.assignable_devices:
+        offers.append(f"{len(profile.assignable_devices)} PCI device(s) for DDA ("
+                      + ", ".join(sorted({f"{d.vendor_id}:{d.product_id}".lower()
+                                          for d in profile.assignable_devices})) + ")")
+    return ", ".join(offers)
 
 
 def own_instances_path(folder: Path) -> Path:
-    """The instances_path of a host after the first (its own, in its folder)."""
+    """A host's own instances_path, in its folder (the cloud's hosts; the functional
+    tests' hosts after the first)."""
     return folder / INSTANCES_DIR
 
 

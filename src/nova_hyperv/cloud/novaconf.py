@@ -1,4 +1,4 @@
-"""nova.conf and api-paste.ini for the local cloud, rendered from its settings.
+"""nova.conf and api-paste.ini for the local cloud, rendered for its folder and ports.
 
 Both are written to <state>/etc on every start (so they always match the ports and paths
 of this run) and nova reads them from there; they are meant to be read by people too.
@@ -12,13 +12,21 @@ from configparser import ConfigParser
 from io import StringIO
 
 from nova_hyperv.cloud.catalog import root_url
-from nova_hyperv.cloud.settings import LISTEN_ADDRESS, CloudSettings
+from nova_hyperv.cloud.settings import COMPUTE_DRIVER, LISTEN_ADDRESS
 from nova_hyperv.cloud.statedir import StateDir
 
-#: The PCI alias the "hv.pci" flavor asks for: an NVIDIA Tesla T4, a card used with
-#: Discrete Device Assignment. A host offers it only if its profile lists such a device.
+#: The PCI devices the computes may pass through ([pci] device_spec) and the alias the
+#: "hv.pci" flavor asks for: an NVIDIA Tesla T4, a card used with Discrete Device
+#: Assignment. A host offers it only if its profile lists such a device dismounted for
+#: DDA (the ws2022-dda host file has two).
+PCI_DEVICE_SPECS = ({"vendor_id": "10de", "product_id": "1eb8"},)
 PCI_ALIASES = ({"name": "gpu", "vendor_id": "10de", "product_id": "1eb8",
                 "device_type": "type-PCI"},)
+#: nova's default filters, and the two that send vNUMA and PCI flavors to a host that
+#: can hold them (without them nova's claim on the chosen compute fails and retries).
+SCHEDULER_FILTERS = ("ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
+                     "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter",
+                     "NUMATopologyFilter", "PciPassthroughFilter")
 CONTROLLER_HOST = "cloud-controller"
 
 
@@ -26,8 +34,7 @@ def sqlite_url(state: StateDir, name: str) -> str:
     return f"sqlite:///{state.database(name)}"
 
 
-def render_nova_conf(settings: CloudSettings, state: StateDir, ports: Mapping[str, int],
-                     service_token: str) -> str:
+def render_nova_conf(state: StateDir, ports: Mapping[str, int], service_token: str) -> str:
     """nova.conf: fake (in-process) RPC, SQLite databases, our services' endpoints.
 
     nova reaches the placement, network and volume services with the cloud's `nova`
@@ -42,7 +49,7 @@ def render_nova_conf(settings: CloudSettings, state: StateDir, ports: Mapping[st
             "host": CONTROLLER_HOST,
             "my_ip": LISTEN_ADDRESS,
             "state_path": str(state.nova),
-            "compute_driver": settings.compute_driver,
+            "compute_driver": COMPUTE_DRIVER,
             "transport_url": "fake:/",
             "log_file": str(state.log),
             "use_stderr": False,
@@ -72,6 +79,17 @@ def render_nova_conf(settings: CloudSettings, state: StateDir, ports: Mapping[st
         "oslo_policy": {"enforce_scope": True, "enforce_new_defaults": True},
         "conductor": {"workers": 1},
         "scheduler": {"workers": 1, "discover_hosts_in_cells_interval": -1},
+        "filter_scheduler": {"enabled_filters": ",".join(SCHEDULER_FILTERS)},
+        # nova's image-cache pass finds the instances sharing a cache by CONF.host and
+        # CONF.instances_path, which in this one process are the controller's, not the
+        # computes': it would see no instance using any image. So it is off here.
+        "image_cache": {"manager_interval": -1},
+        # One machine's demo: no per-project limits on servers, vCPUs or memory (the
+        # hosts' inventories still bound them).
+        "quota": {"instances": -1, "cores": -1, "ram": -1},
+        # RemoteFX flavors where the host can run them (the driver reports the
+        # CUSTOM_HYPERV_REMOTEFX trait only there; hv.remotefx requires it).
+        "hyperv": {"enable_remotefx": True},
         "glance": {"endpoint_override": root_url(ports["image"]), "num_retries": 1},
         "neutron": {**admin_token, "endpoint": root_url(ports["network"]),
                     "endpoint_override": root_url(ports["network"]),
@@ -84,7 +102,8 @@ def render_nova_conf(settings: CloudSettings, state: StateDir, ports: Mapping[st
         "keystone": {**admin_token, "endpoint": root_url(ports["identity"]) + "/v3",
                      "endpoint_override": root_url(ports["identity"]) + "/v3"},
         "service_user": {"send_service_user_token": False},
-        "pci": {"alias": [json.dumps(alias) for alias in PCI_ALIASES]},
+        "pci": {"device_spec": [json.dumps(spec) for spec in PCI_DEVICE_SPECS],
+                "alias": [json.dumps(alias) for alias in PCI_ALIASES]},
         "vnc": {"enabled": False},
         "spice": {"enabled": False},
         "serial_console": {"enabled": False},

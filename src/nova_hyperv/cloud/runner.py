@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -45,8 +47,6 @@ LOG = logging.getLogger(__name__)
 
 SEEDED_MARKER = "seeded"
 SERVICE_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
-DEFAULT_NETWORK = "private"
-DEFAULT_CIDR = "10.0.0.0/24"
 
 
 class _LateApp:
@@ -127,7 +127,7 @@ class Cloud:
         etc = self.state.etc
         (etc / "ports.json").write_text(json.dumps(self.ports))
         (etc / "nova.conf").write_text(novaconf.render_nova_conf(
-            self.settings, self.state, self.ports, self.service_token))
+            self.state, self.ports, self.service_token))
         (etc / "api-paste.ini").write_text(novaconf.render_api_paste_ini(self.state))
         for name in ("admin", "demo"):
             path = etc / f"openrc-{name}"
@@ -160,23 +160,24 @@ class Cloud:
                               ("nova-scheduler", scheduler_rpcapi.RPC_TOPIC)):
             self._start_service(service.Service.create(binary=binary, topic=topic))
 
-        from hyperv_emulator.profiles import load_profile
+        from nova_hyperv import conf as hyperv_conf
 
-        computes.register_driver_alias(self.state, load_profile(self.settings.profile))
+        hyperv_conf.register_opts(conf)
         for index, host in enumerate(self.settings.host_names):
             options = computes.prepare_compute_host(self.settings, self.state, host)
-            if options:
-                from nova_hyperv import conf as hyperv_conf
-
-                hyperv_conf.register_opts(conf)
-                for key, value in options.items():
-                    conf.set_override(key, value, group="hyperv")
-            if index > 0:  # read by the driver when it is created
-                conf.set_override("instances_path",
-                                  str(computes.own_instances_path(self.state.host(host))))
-            compute = service.Service.create(
-                host=host, binary="nova-compute", topic=compute_rpcapi.RPC_TOPIC,
-                topic_alt=compute_rpcapi.RPC_TOPIC_ALT)
+            # The driver reads these when nova creates it (in Service.create), so each
+            # compute keeps its own; they are cleared afterwards.
+            for group, values in options.items():
+                for key, value in values.items():
+                    conf.set_override(key, value, group=None if group == "DEFAULT" else group)
+            try:
+                compute = service.Service.create(
+                    host=host, binary="nova-compute", topic=compute_rpcapi.RPC_TOPIC,
+                    topic_alt=compute_rpcapi.RPC_TOPIC_ALT)
+            finally:
+                for group, values in options.items():
+                    for key in values:
+                        conf.clear_override(key, group=None if group == "DEFAULT" else group)
             if index > 0:
                 computes.give_own_node_identity(compute.manager.driver, self.state.host(host))
             self._start_service(compute)
@@ -200,10 +201,12 @@ class Cloud:
     def _seed(self) -> None:
         admin = self.accounts["admin"]
         token, who = self.authority.issue(admin)
-        if not self.network.store.all("network", lambda n: n["name"] == DEFAULT_NETWORK):
-            net = self.network.create_network(who, {"name": DEFAULT_NETWORK, "shared": True})
-            self.network.create_subnet(who, {"network_id": net["id"], "cidr": DEFAULT_CIDR,
-                                             "name": f"{DEFAULT_NETWORK}-subnet"})
+        name = samples.DEFAULT_NETWORK
+        if not self.network.store.all("network", lambda n: n["name"] == name):
+            net = self.network.create_network(who, {"name": name, "shared": True})
+            self.network.create_subnet(who, {"network_id": net["id"],
+                                             "cidr": samples.DEFAULT_CIDR,
+                                             "name": f"{name}-subnet"})
         known = {i["name"] for i in self.images.store.all(images.KIND)}
         scratch = self.state.images / "samples.tmp"
         scratch.mkdir(exist_ok=True)
@@ -247,11 +250,15 @@ class Cloud:
         threading.Thread(target=post, name="volume-events", daemon=True).start()
 
     # -- what the command prints
+    def host_lines(self) -> list[str]:
+        """One line per host: its name and what its emulated Windows offers."""
+        return [f"{host}: {computes.describe_host(self.state, host)}"
+                for host in self.settings.host_names]
+
     def instructions(self) -> str:
         return instructions.render(
-            self.ports, self.accounts["admin"], self.accounts["demo"],
-            str(self.state.etc / "openrc-admin"), self.settings.host_names,
-            self.settings.compute_driver, self.ready_seconds)
+            self.ports, self.accounts["admin"], self.accounts["demo"], self.state.root,
+            self.host_lines(), self.ready_seconds, Path(sys.executable).parent)
 
     # -- shutdown
     def stop(self) -> None:

@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nova_hyperv.rules.remotefx import REMOTEFX_TRAIT
+
 MiB = 1 << 20
+#: The network every project can use.
+DEFAULT_NETWORK = "private"
+DEFAULT_CIDR = "10.0.0.0/24"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class SampleFlavor:
     extra_specs: dict[str, str] = field(default_factory=dict)
     #: The usage guide's section this flavor shows.
     feature: str = ""
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
 
 
 FLAVORS: tuple[SampleFlavor, ...] = (
@@ -39,10 +46,15 @@ FLAVORS: tuple[SampleFlavor, ...] = (
     SampleFlavor("hv.small", 2, 2048, 5, feature="plain instance"),
     SampleFlavor("hv.secureboot", 1, 1024, 1, {"os:secure_boot": "required"},
                  feature="UEFI Secure Boot"),
+    SampleFlavor("hv.disks", 1, 1024, 1, feature="Local disks: root, ephemeral and swap",
+                 ephemeral_gb=1, swap_mb=256),
     SampleFlavor("hv.vnuma", 2, 2048, 1, {"hw:numa_nodes": "2"},
                  feature="Hyper-V vNUMA instances"),
+    # Only hosts that can run RemoteFX carry the trait (the driver reports it), so the
+    # scheduler sends this flavor there.
     SampleFlavor("hv.remotefx", 1, 1024, 1,
-                 {"os:resolution": "1920x1200", "os:monitors": "2", "os:vram": "1024"},
+                 {"os:resolution": "1920x1200", "os:monitors": "2", "os:vram": "1024",
+                  f"trait:{REMOTEFX_TRAIT}": "required"},
                  feature="RemoteFX"),
     SampleFlavor("hv.qos-iops", 1, 512, 1, {"quota:disk_total_iops_sec": "500"},
                  feature="Disk QoS (IOPS)"),
@@ -110,7 +122,8 @@ IMAGES: tuple[SampleImage, ...] = (
 def flavor_requests(flavor: SampleFlavor) -> tuple[dict[str, Any], dict[str, Any]]:
     """The bodies of POST /flavors and POST /flavors/{id}/os-extra_specs."""
     create = {"flavor": {"name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram_mb,
-                         "disk": flavor.disk_gb, "description": flavor.feature}}
+                         "disk": flavor.disk_gb, "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral_gb,
+                         "swap": flavor.swap_mb, "description": flavor.feature}}
     return create, {"extra_specs": dict(flavor.extra_specs)}
 
 

@@ -8,8 +8,7 @@ folder keeps servers, flavors, images, ports and volumes:
     images/             image data uploaded to the image service
     volumes/            volume files of the volume service
     nova/               nova's state_path: compute_id, instances/, locks/
-    hosts/<host>/       one folder per emulated host (its state file, the fake VMs; for
-                        hosts 2..N also their node identity and instances/)
+    hosts/<host>/       one folder per emulated host: its state file, instances/, node id
     etc/                nova.conf and api-paste.ini as generated for this run (to read)
     log/cloud.log       every service's log
 """

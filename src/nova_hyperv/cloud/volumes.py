@@ -1,8 +1,10 @@
 """The volume service: the part of Cinder v3 that nova and python-openstackclient use.
 
 A volume is a dynamic VHDX file (made with vhdfile) in the cloud's volumes/ folder, handed
-to nova as an SMB-style attachment (`driver_volume_type` "smbfs": export = that folder,
-name = the file), which is how Hyper-V consumes Cinder's SMB volumes. Attachments follow
+to nova as an SMB attachment (`driver_volume_type` "smbfs": export = the share
+`\\\\cloud\\volumes`, name = the file), which is how Hyper-V consumes Cinder's SMB
+volumes; every emulated host of the cloud has that share on its network, backed by the
+volumes/ folder (`computes.prepare_compute_host`). Attachments follow
 Cinder's 3.44+ flow that nova uses: create (reserve), update with the host's connector
 (connection info), complete, delete. Extending an attached volume tells nova with a
 "volume-extended" server event, as Cinder does.
@@ -40,6 +42,8 @@ VOLUME_TYPE = {"id": "b5e9c6f8-0000-4000-8000-00000000cafe", "name": "__DEFAULT_
                "description": "Default Volume Type", "is_public": True,
                "extra_specs": {}, "qos_specs_id": None, "os-volume-type-access:is_public": True}
 BACKEND_HOST = "nova-hyperv-cloud@smb#smb"
+#: The SMB share the volumes are on, as every host of the cloud reaches it.
+SHARE = "\\\\cloud\\volumes"
 
 #: Sends nova server external events (a list of event dicts); None: no one listens.
 EventSink = Callable[[list[dict[str, Any]]], None]
@@ -146,7 +150,7 @@ class VolumeService:
         attachment = self._attachment(attachment_id, who)
         info = {
             "driver_volume_type": "smbfs",
-            "data": {"export": str(self.data_dir), "name": self.file_name(
+            "data": {"export": SHARE, "name": self.file_name(
                 attachment["volume_id"]), "format": "vhdx",
                 "volume_id": attachment["volume_id"], "access_mode": attachment["attach_mode"],
                 "options": None},

@@ -25,6 +25,8 @@ from oslo_serialization import jsonutils
 from nova_hyperv import cim
 from nova_hyperv.conf import HostUri
 from nova_hyperv.hyperv import HostInfo, HyperVClient
+from nova_hyperv.ops import request as nova_request
+from nova_hyperv.rules.remotefx import REMOTEFX_TRAIT, host_offers_remotefx
 
 __all__ = ["MIN_WINDOWS", "VTPM_TRAITS", "HostOps"]
 
@@ -182,7 +184,8 @@ class HostOps:
         """Host-dependent traits: present (True) or to be removed (False)."""
         info = self.info()
         vtpm = info.facts.guarded and info.windows_version >= VTPM_WINDOWS
-        return dict.fromkeys(VTPM_TRAITS, vtpm)
+        remotefx = host_offers_remotefx(info.facts, nova_request.hyperv_config(self.conf))
+        return {**dict.fromkeys(VTPM_TRAITS, vtpm), REMOTEFX_TRAIT: remotefx}
 
     def capabilities(self, base: dict[str, bool]) -> dict[str, bool]:
         """The class's capabilities, narrowed to what this host's Windows offers."""

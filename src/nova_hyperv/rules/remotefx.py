@@ -17,7 +17,7 @@ from nova_hyperv.rules.plan import RemoteFxPlan
 from nova_hyperv.rules.request import Flavor, HyperVConfig
 from nova_hyperv.rules.values import Spot, text, whole
 
-__all__ = ["MAX_MONITORS", "VRAM_MIB", "remotefx"]
+__all__ = ["MAX_MONITORS", "REMOTEFX_TRAIT", "VRAM_MIB", "host_offers_remotefx", "remotefx"]
 
 # Resolution -> most monitors, per host generation (Msvm_Synthetic3DDisplayController).
 MAX_MONITORS = {
@@ -29,10 +29,22 @@ MAX_MONITORS = {
 }
 VRAM_MIB = (64, 128, 256, 512, 1024)  # 2016 only; 2012 R2 has no VRAM setting
 SOURCE = "flavor extra spec"
+#: The placement trait of a compute node that can run RemoteFX flavors: nova's
+#: scheduler has nothing else to tell such a host apart (no RemoteFX resource class or
+#: standard trait), so a RemoteFX flavor asks for it with `trait:CUSTOM_HYPERV_REMOTEFX
+#: = required` and lands where the driver will not refuse it.
+REMOTEFX_TRAIT = "CUSTOM_HYPERV_REMOTEFX"
 
 
 def _resolution(value: str) -> str:
     return re.sub(r"\s*[xX]\s*", "x", value.strip())
+
+
+def host_offers_remotefx(host: HostFacts, config: HyperVConfig) -> bool:
+    """Whether this host and configuration can run a RemoteFX flavor at all: what
+    `remotefx` requires of them before it looks at the flavor's values."""
+    return (not host.at_least(WS2019) and config.enable_remotefx
+            and RDS_VIRTUALIZATION in host.server_features and bool(host.remotefx_gpus))
 
 
 def remotefx(

@@ -1,4 +1,4 @@
-"""scripts/guide-examples (what scripts/main shows) answers every example as expected."""
+"""scripts/guide-examples answers every example of the usage guide as expected."""
 
 from __future__ import annotations
 

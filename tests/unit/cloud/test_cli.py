@@ -1,4 +1,4 @@
-"""`nova-hyperv cloud` refuses bad settings before it starts anything."""
+"""`nova-hyperv cloud` refuses bad settings before it starts anything; its defaults."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from nova_hyperv.cli import build_parser, main
     ("args", "message"),
     [(["--hosts", "0"], "hosts=0"),
      (["--port-base", "70000"], "port_base=70000"),
-     (["--profile", "ws1999"], "neither a preset"),
-     (["--compute-driver", "nova.virt.fake.FakeDriver"], "relative to nova.virt")],
+     (["--profile", "ws2022,ws1999"], "'ws1999' is neither a preset"),
+     (["--profile", "ws2022,,ws2016"], "none of them empty")],
 )
 def test_bad_settings_exit_2_naming_them(args: list[str], message: str, tmp_path: Path,
                                          capsys: pytest.CaptureFixture) -> None:
@@ -26,6 +26,11 @@ def test_bad_settings_exit_2_naming_them(args: list[str], message: str, tmp_path
 
 def test_defaults() -> None:
     args = build_parser().parse_args(["cloud"])
-    assert (args.port_base, args.hosts, args.profile) == (18700, 1, "ws2022")
-    assert args.compute_driver == "nova_hyperv_cloud.PersistentFakeDriver"
+    assert (args.port_base, args.hosts, args.profile) == (18700, None, "ws2022-dda,ws2016")
     assert args.state_dir.endswith("nova-hyperv/cloud")
+    assert args.handler.__name__ == "_run"
+
+
+def test_tour_is_an_action_of_cloud() -> None:
+    args = build_parser().parse_args(["cloud", "tour", "--state-dir", "/x", "--timeout", "9"])
+    assert (args.handler.__name__, args.tour_state_dir, args.timeout) == ("_tour", "/x", 9.0)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
-import pytest
 from nova.virt import driver
 
+from hyperv_emulator import open_host
 from nova_hyperv.cloud import computes
 from nova_hyperv.cloud.settings import CloudSettings
 from nova_hyperv.cloud.statedir import StateDir
+from nova_hyperv.cloud.volumes import SHARE
 
 
 def _state(tmp_path: Path) -> StateDir:
@@ -20,30 +20,35 @@ def _state(tmp_path: Path) -> StateDir:
     return state
 
 
-def test_the_fake_stand_in_needs_only_its_folder(tmp_path: Path) -> None:
+def test_each_host_gets_its_emulated_host_made_once_and_its_own_instances(
+        tmp_path: Path) -> None:
     state = _state(tmp_path)
-    options = computes.prepare_compute_host(CloudSettings(tmp_path), state, "hyperv-host-1",
-                                            create_host=_never)
-    assert options == {}
-    assert state.host("hyperv-host-1").is_dir()
-
-
-def test_hyperv_driver_gets_an_emulated_host_made_once(tmp_path: Path) -> None:
-    state = _state(tmp_path)
-    settings = CloudSettings(tmp_path, compute_driver="hyperv.HyperVDriver", profile="ws2019")
-    made: list[tuple[Path, str, str]] = []
-
-    def create(path: Path, profile: str, hostname: str) -> None:
-        made.append((path, profile, hostname))
-        path.write_bytes(b"host state")
-
-    options = computes.prepare_compute_host(settings, state, "hyperv-host-2", create)
-    path = state.host("hyperv-host-2") / computes.EMULATED_HOST_FILE
-    assert options == {"host_uri": f"emulated://{path}"}
-    assert options["host_uri"].startswith("emulated:///")  # emulated:// + absolute path
-    assert made == [(path, "ws2019", "HYPERV-HOST-2")]
-    # A restart reuses the host as it is.
-    assert computes.prepare_compute_host(settings, state, "hyperv-host-2", _never) == options
+    settings = CloudSettings(tmp_path, profiles=("ws2022-dda", "ws2019"), hosts=3)
+    options = {host: computes.prepare_compute_host(settings, state, host)
+               for host in settings.host_names}
+    for host, option in options.items():
+        path = state.host(host) / computes.EMULATED_HOST_FILE
+        assert option == {"DEFAULT": {"instances_path": str(state.host(host) / "instances")},
+                          "hyperv": {"host_uri": f"emulated://{path}"}}
+        assert option["hyperv"]["host_uri"].startswith("emulated:///")  # absolute path
+        assert (state.host(host) / "instances").is_dir()
+    made = {host: open_host(computes.host_state_file(state, host)) for host in options}
+    assert [(h.hostname, h.profile.windows_version, len(h.profile.assignable_devices))
+            for h in made.values()] == [("HYPERV-HOST-1", "10.0.20348", 2),
+                                        ("HYPERV-HOST-2", "10.0.17763", 0),
+                                        ("HYPERV-HOST-3", "10.0.17763", 0)]
+    for host in made.values():  # the volume service's share, on every host's network
+        assert host.storage.local_path(f"{SHARE}\\volume-1.vhdx") == \
+            state.volumes / "volume-1.vhdx"
+    assert "10.0.20348), guarded, 2 PCI device(s) for DDA (10de:1eb8)" in \
+        computes.describe_host(state, "hyperv-host-1")
+    # A restart reuses each host as it is, whatever the profiles say now.
+    again = CloudSettings(tmp_path, profiles=("ws2016",), hosts=3)
+    assert computes.prepare_compute_host(again, state, "hyperv-host-2") == \
+        options["hyperv-host-2"]
+    assert len(made["hyperv-host-2"].storage.smb_shares()) == 1
+    assert open_host(computes.host_state_file(state, "hyperv-host-2")).profile.windows_version \
+        == "10.0.17763"
 
 
 def test_emulated_host_names_fit_netbios() -> None:
@@ -51,24 +56,12 @@ def test_emulated_host_names_fit_netbios() -> None:
     assert len(computes.emulated_hostname("a-very-long-host-name")) == 15
 
 
-@pytest.mark.skipif(importlib.util.find_spec("hyperv_emulator.host") is None,
-                    reason="the emulated host library has not landed on this branch")
-def test_create_emulated_host_makes_a_host_of_the_profile(tmp_path: Path) -> None:
-    from hyperv_emulator.host import open_host
-
-    path = tmp_path / "h" / computes.EMULATED_HOST_FILE
-    computes.create_emulated_host(path, "ws2016", "HYPERV-HOST-1")
-    host = open_host(path)
-    assert (host.hostname, host.profile.windows_version) == ("HYPERV-HOST-1", "10.0.14393")
-
-
-@pytest.mark.skipif(importlib.util.find_spec("hyperv_emulator.host") is not None,
-                    reason="the emulated host library is here")
-def test_without_the_emulated_host_library_the_refusal_says_what_to_do(tmp_path: Path
-                                                                       ) -> None:
-    with pytest.raises(RuntimeError, match=r"cannot create one yet.*default compute driver"):
-        computes.create_emulated_host(tmp_path / "x.db", "ws2022", "H")
-    assert not (tmp_path / "x.db").exists()
+def test_a_remotefx_host_says_so(tmp_path: Path) -> None:
+    state = _state(tmp_path)
+    settings = CloudSettings(tmp_path, profiles=("ws2016",))
+    computes.prepare_compute_host(settings, state, "hyperv-host-1")
+    assert computes.describe_host(state, "hyperv-host-1") == (
+        "Microsoft Windows Server 2016 Datacenter (10.0.14393), RemoteFX GPU NVIDIA GRID K2")
 
 
 class _SingleNode(driver.ComputeDriver):
@@ -100,13 +93,3 @@ def test_a_driver_that_knows_its_nodes_is_left_alone(tmp_path: Path) -> None:
     assert computes.give_own_node_identity(own, tmp_path) is None
     assert own.get_nodenames_by_uuid() == {"fixed": "n"}
     assert not (tmp_path / computes.NODE_ID_FILE).exists()
-
-
-def _never(path: Path, profile: str, hostname: str) -> None:
-    raise AssertionError("no host should be created")
-
-
-def test_hosts_after_the_first_keep_their_files_in_their_folder(tmp_path: Path) -> None:
-    state = StateDir(tmp_path)
-    assert computes.own_instances_path(state.host("hyperv-host-2")) == \
-        state.host("hyperv-host-2") / "instances"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from nova_hyperv.cloud import novaconf
-from nova_hyperv.cloud.settings import SERVICES, CloudSettings
+from nova_hyperv.cloud.settings import SERVICES
 from nova_hyperv.cloud.statedir import StateDir
 
 PORTS = {name: 32000 + i for i, name in enumerate(SERVICES)}
@@ -15,8 +15,7 @@ PORTS = {name: 32000 + i for i, name in enumerate(SERVICES)}
 
 def _render(tmp_path: Path) -> tuple[str, StateDir]:
     state = StateDir(tmp_path)
-    settings = CloudSettings(tmp_path, compute_driver="hyperv.HyperVDriver")
-    return novaconf.render_nova_conf(settings, state, PORTS, "the-token"), state
+    return novaconf.render_nova_conf(state, PORTS, "the-token"), state
 
 
 def test_nova_conf_points_nova_at_this_cloud(tmp_path: Path) -> None:
@@ -36,11 +35,25 @@ def test_nova_conf_points_nova_at_this_cloud(tmp_path: Path) -> None:
     assert conf["wsgi"]["api_paste_config"] == str(state.etc / "api-paste.ini")
 
 
+def test_every_guide_feature_can_be_scheduled_and_run(tmp_path: Path) -> None:
+    text, _ = _render(tmp_path)
+    conf = configparser.ConfigParser(strict=False, interpolation=None)
+    conf.read_string(text)
+    filters = conf["filter_scheduler"]["enabled_filters"].split(",")
+    assert {"NUMATopologyFilter", "PciPassthroughFilter", "ComputeFilter"} <= set(filters)
+    assert conf["hyperv"]["enable_remotefx"] == "true"
+    assert conf["image_cache"]["manager_interval"] == "-1"
+    assert conf["quota"]["instances"] == "-1"
+
+
 def test_multi_valued_options_are_repeated_keys(tmp_path: Path) -> None:
     text, _ = _render(tmp_path)
-    aliases = [line.split("=", 1)[1].strip() for line in text.splitlines()
-               if line.startswith("alias =")]
-    assert [json.loads(a) for a in aliases] == list(novaconf.PCI_ALIASES)
+    def values(key: str) -> list[dict]:
+        return [json.loads(line.split("=", 1)[1]) for line in text.splitlines()
+                if line.startswith(f"{key} =")]
+
+    assert values("alias") == list(novaconf.PCI_ALIASES)
+    assert values("device_spec") == list(novaconf.PCI_DEVICE_SPECS)
 
 
 def test_api_paste_puts_the_token_check_before_nova_context(tmp_path: Path) -> None:

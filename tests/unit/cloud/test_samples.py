@@ -21,6 +21,8 @@ def test_every_flavor_spec_passes_novas_validators(flavor: samples.SampleFlavor)
         validators.validate(name, value)  # raises ValidationError when refused
     create, specs = samples.flavor_requests(flavor)
     assert create["flavor"]["name"] == flavor.name
+    assert (create["flavor"]["OS-FLV-EXT-DATA:ephemeral"], create["flavor"]["swap"]) == (
+        flavor.ephemeral_gb, flavor.swap_mb)
     assert specs == {"extra_specs": flavor.extra_specs}
 
 
@@ -30,6 +32,10 @@ def test_each_flavor_feature_of_the_guide_has_a_flavor() -> None:
             "quota:disk_total_iops_sec", "quota:disk_total_bytes_sec",
             "pci_passthrough:alias", "hw:cpu_features"} <= specs
     assert len({f.name for f in samples.FLAVORS}) == len(samples.FLAVORS)
+    # The RemoteFX flavor goes where the driver reports it can run RemoteFX.
+    remotefx = next(f for f in samples.FLAVORS if "os:resolution" in f.extra_specs)
+    assert remotefx.extra_specs["trait:CUSTOM_HYPERV_REMOTEFX"] == "required"
+    assert any(f.ephemeral_gb and f.swap_mb for f in samples.FLAVORS)
 
 
 @pytest.mark.parametrize("image", samples.IMAGES, ids=lambda i: i.name)

@@ -68,7 +68,8 @@ def test_nova_attach_and_detach_flow(call: Call, demo_token: str, demo: str,
                    {"attachment": {"connector": connector}}).json["attachment"]
     info = updated["connection_info"]
     assert info["driver_volume_type"] == "smbfs"
-    assert Path(info["data"]["export"], info["data"]["name"]).is_file()
+    assert info["data"]["export"] == volumes.SHARE == "\\\\cloud\\volumes"
+    assert (service.data_dir / info["data"]["name"]).is_file()
     assert call("POST", f"{base}/attachments/{attachment['id']}/action", demo_token,
                 {"os-complete": None}).status == 204
     shown = call("GET", f"{base}/volumes/{volume['id']}", demo_token).json["volume"]

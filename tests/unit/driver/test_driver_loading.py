@@ -50,6 +50,21 @@ def test_the_driver_reads_host_uri_when_created(host_uri: None, tmp_path: Path) 
     assert loaded.host_uri == hyperv_conf.HostUri(scheme="emulated", path=f"{tmp_path}/h.db")
 
 
+def test_each_driver_keeps_the_instances_path_it_was_created_with(tmp_path: Path) -> None:
+    # Several computes in one process (the local cloud) each have their own folder.
+    conf = hyperv_conf.CONF
+    try:
+        conf.set_override("instances_path", str(tmp_path / "one"))
+        first = nova_driver.load_compute_driver(None, "hyperv.HyperVDriver")
+        conf.set_override("instances_path", str(tmp_path / "two"))
+        second = nova_driver.load_compute_driver(None, "hyperv.HyperVDriver")
+    finally:
+        conf.clear_override("instances_path")
+    assert first._host.instances_path == str(tmp_path / "one")
+    assert second._host.instances_path == str(tmp_path / "two")
+    assert first._vmops.images.base_dir == str(tmp_path / "one" / "_base")
+
+
 def test_a_bad_host_uri_stops_loading_with_its_own_message(host_uri: None) -> None:
     # Not nova's "not of type ComputeDriver" + sys.exit(1), which a ValueError would give.
     hyperv_conf.CONF.set_override("host_uri", "wmi://hv-02", group="hyperv")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from nova_hyperv.rules import HyperVConfig, RemoteFxPlan, RuleViolation, plan_resize
-from nova_hyperv.rules.remotefx import MAX_MONITORS, VRAM_MIB
+from nova_hyperv.rules import HostFacts, HyperVConfig, RemoteFxPlan, RuleViolation, plan_resize
+from nova_hyperv.rules.remotefx import MAX_MONITORS, VRAM_MIB, host_offers_remotefx
 
-from .builders import GEN2, WS2012R2, WS2016, make_request, plan
+from .builders import GEN2, WS2012R2, WS2016, WS2019, WS2022, make_host, make_request, plan
 
 ON = HyperVConfig(enable_remotefx=True)
 HOSTS = {"2012r2": WS2012R2, "2016": WS2016}
@@ -71,3 +73,22 @@ def test_resize_away_from_a_remotefx_flavor_removes_it() -> None:
     assert before.remotefx is not None
     after = plan_resize(before, make_request(), WS2016, ON)
     assert after.remotefx is None
+
+
+@pytest.mark.parametrize(
+    ("host", "enabled", "offered"),
+    [(WS2016, True, True), (WS2012R2, True, True), (WS2016, False, False),
+     (WS2019, True, False), (WS2022, True, False),
+     (make_host((10, 0, 14393)), True, False),  # no GPU, no RDS-Virtualization
+     (dataclasses.replace(WS2016, server_features=frozenset({"Hyper-V"})), True, False)],
+)
+def test_host_offers_remotefx_where_a_remotefx_flavor_is_not_refused(
+        host: HostFacts, enabled: bool, offered: bool) -> None:
+    config = HyperVConfig(enable_remotefx=enabled)
+    assert host_offers_remotefx(host, config) is offered
+    flavor = {"os:resolution": "1024x768"}
+    if offered:
+        assert plan(host, config, specs=flavor).remotefx is not None
+    else:
+        with pytest.raises(RuleViolation):
+            plan(host, config, specs=flavor)
