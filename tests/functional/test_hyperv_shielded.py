@@ -14,6 +14,7 @@ import fixtures
 import nova.conf
 import requests_mock
 from nova.api import auth
+from nova.tests.functional.api import client
 from tests.functional.hyperv_base import HyperVTestCase
 
 from hyperv_emulator import init_host, shielding_data
@@ -131,13 +132,14 @@ class GuardedHostTest(BarbicanTestCase):
         self.assertEqual("Running", vm["state"])
         self.assertEqual(["root.vhdx"], sorted(os.listdir(self.instance_dir(server))))
         self.assertEqual({TOKEN}, self.barbican.tokens())  # read as the user
+        # Its console stays shut: ConsoleNotAvailable, which nova answers with 404.
+        error = self.assertRaises(client.OpenStackApiException, self.api.post_server_action,
+                                  server["id"], {"os-getConsoleOutput": {}})
+        self.assertEqual(404, error.response.status_code)
+        self.assertIn("shielded", error.response.text)
         driver = self.compute.manager.driver
-        from nova import context
-        from nova.objects import instance as instance_obj
-
-        instance = instance_obj.Instance.get_by_uuid(context.get_admin_context(),
-                                                     server["id"])
-        self.assertTrue(driver._vmops.is_shielded(instance))
+        self.assertTrue(driver._host.client.is_shielded(
+            driver._host.client.find_vm(vm["name"])))
 
     def test_instance_metadata_names_the_pdk_before_the_image(self) -> None:
         mine = self.barbican.container(pdk_bytes(policy="EncryptionSupported"))

@@ -181,7 +181,7 @@ class HyperVClient:
         return serial.serial_pipes(self.session)
 
     def shielded_vms(self) -> set[str]:
-        return serial.shielded_vms(self.session)
+        return security.shielded_vms(self.session)
 
     def open_pipe(self, pipe: str, timeout: float = 5.0) -> SerialPipe:
         return self.session.open_pipe(pipe, timeout)

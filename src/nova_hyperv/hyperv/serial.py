@@ -1,4 +1,4 @@
-"""Which VMs have COM ports on pipes, and which are shielded (their consoles stay shut).
+"""Which VMs have COM ports on pipes.
 
 Read host-wide in one query each, for the driver's start-up (every running VM's
 console reader starts at init_host); elsewhere the driver knows a VM's pipes from its
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from nova_hyperv.cim import CimInvalidClass, CimNotFound, CimNotSupported, CimSession, quote
+from nova_hyperv.cim import CimSession, quote
 from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.names import SubType
 
-__all__ = ["pipe_mode", "serial_pipes", "shielded_vms"]
+__all__ = ["VM_SETTING", "pipe_mode", "serial_pipes"]
 
-_VM_SETTING = re.compile(r"^Microsoft:([0-9A-Fa-f-]{36})\\", re.IGNORECASE)
+VM_SETTING = re.compile(r"^Microsoft:([0-9A-Fa-f-]{36})\\", re.IGNORECASE)
 
 
 def pipe_mode(pipe: str) -> str:
@@ -31,7 +31,7 @@ def serial_pipes(session: CimSession) -> dict[str, dict[int, str]]:
     for port in session.query(
             f"SELECT InstanceID, AddressOnParent, Connection FROM {names.ANY_RASD} "
             f"WHERE ResourceSubType = {quote(SubType.SERIAL_PORT)}"):
-        match = _VM_SETTING.match(str(port.get("InstanceID", "")))
+        match = VM_SETTING.match(str(port.get("InstanceID", "")))
         pipe = next(iter(port.get("Connection") or ()), "")
         if match is None or not pipe:
             continue
@@ -40,13 +40,3 @@ def serial_pipes(session: CimSession) -> dict[str, dict[int, str]]:
         found.setdefault(match.group(1).upper(), {})[com] = str(pipe)
     return found
 
-
-def shielded_vms(session: CimSession) -> set[str]:
-    """GUIDs of the VMs whose shielding is on (none before 2016, which has no shielding)."""
-    try:
-        settings = session.query("SELECT InstanceID FROM Msvm_SecuritySettingData "
-                                 "WHERE ShieldingRequested = TRUE")
-    except (CimInvalidClass, CimNotSupported, CimNotFound):
-        return set()
-    return {m.group(1).upper() for s in settings
-            if (m := _VM_SETTING.match(str(s.get("InstanceID", ""))))}

@@ -264,13 +264,6 @@ class InstanceOps:
         with nova_errors(None, image_id):
             return self.images.get(context, image_id).fetched
 
-    def is_shielded(self, instance: Any) -> bool:
-        """Whether the instance's VM is shielded (its console is closed to the host);
-        for the console's get_console_output to refuse such VMs."""
-        vm = self.find(instance)
-        with nova_errors(instance):
-            return bool(self.client.is_shielded(vm))
-
     # -- removal ---------------------------------------------------------------------
 
     def _remove_files(self, instance: Any) -> None:
