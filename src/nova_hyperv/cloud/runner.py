@@ -107,7 +107,7 @@ class Cloud:
         self._store = DocStore(state.database("services"))
         self.images = images.ImageService(self._store, state.images)
         self.network = network.NetworkService(self._store)
-        self.volumes = volumes.VolumeService(self._store, state.volumes, self._send_events)
+        self.volumes = volumes.VolumeService(self._store, state.volumes)
         self._late = {"compute": _LateApp(), "placement": _LateApp()}
         apps = {
             "identity": identity.build_app(self.authority, self.ports),
@@ -183,6 +183,7 @@ class Cloud:
             self._start_service(compute)
             self.computes[host] = compute
         conf.clear_override("instances_path")
+        computes.treat_computes_as_local(self.computes)
         databases.discover_hosts()
 
         ctxt = nova_context.get_admin_context()
@@ -232,22 +233,6 @@ class Cloud:
                     flavor_id = made.json()["flavor"]["id"]
                     _ok(http.post(f"{compute}/flavors/{flavor_id}/os-extra_specs",
                                   json=specs, headers=headers))
-
-    # -- events to nova (volume extended), as Cinder sends them
-    def _send_events(self, events: list[dict[str, Any]]) -> None:
-        def post() -> None:
-            url = endpoint_url("compute", self.ports["compute"], "") + \
-                "/os-server-external-events"
-            try:
-                response = requests.post(url, json={"events": events}, timeout=30, headers={
-                    "X-Auth-Token": self.service_token,
-                    "OpenStack-API-Version": "compute latest"})
-                if response.status_code >= 400:
-                    LOG.warning("nova refused events %s: %s", events, response.text)
-            except requests.RequestException:
-                LOG.exception("could not send events %s to nova", events)
-
-        threading.Thread(target=post, name="volume-events", daemon=True).start()
 
     # -- what the command prints
     def host_lines(self) -> list[str]:
