@@ -24,10 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "cloud",
         help="run a local all-in-one OpenStack cloud (nova, placement, image, network, "
-        "volume) on 127.0.0.1",
+        "volume, key manager) on 127.0.0.1",
         description="Run nova's API, conductor, scheduler and one nova-compute with "
         f"nova-hyperv's {settings.COMPUTE_DRIVER} per emulated Hyper-V host, placement, "
-        "and image, network and volume services, in this process, on 127.0.0.1, until "
+        "and image, network, volume and key manager services, in this process, on 127.0.0.1, until "
         "Ctrl-C. It prints how to use it with python-openstackclient and curl. State is "
         "kept in --state-dir.",
     )

@@ -189,7 +189,7 @@ def show_snapshot(tour: Tour, server: Any) -> list[str]:
     image = tour.conn.image.get_image(image.id)
     return [f"image {image.name} in Glance from {server.name}: {image.status}, "
             f"disk_format {image.disk_format}, {image.size} bytes, "
-            f"hw_machine_type {image.properties.get('hw_machine_type', '-')}"]
+            f"hw_machine_type {image.hw_machine_type or '-'}"]
 
 
 def show_resize(tour: Tour, server: Any) -> list[str]:
@@ -216,7 +216,7 @@ def show_resize(tour: Tour, server: Any) -> list[str]:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("volume", "Cinder volumes (attach, detach, online extend)", show_volume),
+    Action("volume", "Cinder volumes (attach, extend, detach)", show_volume),
     Action("nic", "vNIC hot attach / detach", show_nic),
     Action("console", "Serial console output", show_console),
     Action("snapshot", "Snapshot to Glance", show_snapshot),
