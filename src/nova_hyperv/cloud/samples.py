@@ -22,6 +22,9 @@ from typing import Any
 
 from nova_hyperv.rules.remotefx import REMOTEFX_TRAIT
 
+#: The trait a host able to run vTPMs and shielded VMs reports (a TPM 2.0 device).
+VTPM_TRAIT = "COMPUTE_SECURITY_TPM_2_0"
+
 MiB = 1 << 20
 #: The network every project can use.
 DEFAULT_NETWORK = "private"
@@ -107,9 +110,12 @@ IMAGES: tuple[SampleImage, ...] = (
                 {**_GEN2, "os_type": "linux", "os_secure_boot": "required",
                  "hypervisor_version_requires": ">=10.0"},
                 feature="UEFI Secure Boot (Linux guest: Windows Server 2016 hosts or newer)"),
+    # Only guarded hosts report the vTPM traits (ops/host.py): requiring one sends the
+    # server to such a host (nova's own vTPM request filter knows libvirt's
+    # hw_tpm_version only).
     SampleImage("hyperv-gen2-shielded", _gen2_disk,
                 {**_GEN2, "os_type": "windows", "os_secure_boot": "required",
-                 "os_shielded_vm": "required"},
+                 "os_shielded_vm": "required", f"trait:{VTPM_TRAIT}": "required"},
                 feature="Shielded VM (needs a guarded host)", shielding_data=True),
     SampleImage("hyperv-gen2-serial", _gen2_disk,
                 {**_GEN2, "os_type": "linux", "interactive_serial_port": "1",

@@ -76,3 +76,12 @@ def test_only_the_shielded_sample_names_the_sample_pdk_container() -> None:
     assert named["hyperv-gen2-shielded"] == "container-1"
     shielded = next(i for i in samples.IMAGES if i.shielding_data)
     assert samples.PDK_PROPERTY not in samples.image_fields(shielded)  # no key manager
+
+
+def test_the_shielded_sample_requires_a_trait_only_guarded_hosts_report() -> None:
+    from nova_hyperv.ops.host import VTPM_TRAITS
+
+    image = next(i for i in samples.IMAGES if i.shielding_data)
+    meta = objects.ImageMeta.from_dict({"properties": image.properties})
+    assert meta.properties.traits_required == [samples.VTPM_TRAIT]
+    assert samples.VTPM_TRAIT in VTPM_TRAITS
