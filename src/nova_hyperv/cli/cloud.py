@@ -24,10 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "cloud",
         help="run a local all-in-one OpenStack cloud (nova, placement, image, network, "
-        "volume) on 127.0.0.1",
+        "volume, key manager) on 127.0.0.1",
         description="Run nova's API, conductor, scheduler and one nova-compute with "
         f"nova-hyperv's {settings.COMPUTE_DRIVER} per emulated Hyper-V host, placement, "
-        "and image, network and volume services, in this process, on 127.0.0.1, until "
+        "and image, network, volume and key manager services, in this process, on 127.0.0.1, until "
         "Ctrl-C. It prints how to use it with python-openstackclient and curl. State is "
         "kept in --state-dir.",
     )
@@ -57,8 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Boots one server per feature of the Hyper-V usage guide through the "
         "API of the cloud running in --state-dir (or, when none runs there, of a new "
         "cloud started in a temporary folder and stopped afterwards), prints what each "
-        "server's emulated host now holds for it, and deletes what it made. Features "
-        "whose driver support is still being built are reported as pending.")
+        "server's emulated host now holds for it, then acts on running servers (volume "
+        "attach, extend and detach, NIC hot plug, console output, snapshot, resize) and "
+        "shows the host after each act, and deletes what it made. Exit status 1 if a "
+        "feature failed.")
     tour.add_argument("--state-dir", dest="tour_state_dir", default=DEFAULT_STATE_DIR,
                       help=f"the running cloud's folder (default: {DEFAULT_STATE_DIR})")
     tour.add_argument("--timeout", type=float, default=180.0,

@@ -18,6 +18,7 @@ _SERVICES: Mapping[str, tuple[str, str, str]] = {
     # Cinder's endpoint names the project, as Keystone catalogs list it.
     "volume": ("volumev3", "cinderv3", "/v3/{project_id}"),
     "placement": ("placement", "placement", ""),
+    "key-manager": ("key-manager", "barbican", ""),
 }
 
 

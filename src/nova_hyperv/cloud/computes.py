@@ -19,6 +19,7 @@ claim the first host's node.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,42 @@ def give_own_node_identity(driver: Any, folder: Path) -> str | None:
     driver.get_nodenames_by_uuid = nodenames_by_uuid
     driver.get_available_resource = available_resource
     return node_uuid
+
+
+class _AnyOf(str):
+    """A host name that equals every host of this process (compared as nova does)."""
+
+    hosts: frozenset[str] = frozenset()
+
+    def __eq__(self, other: object) -> bool:
+        return other in self.hosts or str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+class _ConfWithLocalHosts:
+    """nova's CONF, but its `host` is every compute host of this process."""
+
+    def __init__(self, conf: Any, host: str) -> None:
+        self._conf = conf
+        self.host = host
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conf, name)
+
+
+def treat_computes_as_local(hosts: Iterable[str]) -> None:
+    """nova detaches a volume from the driver only where `CONF.host ==
+    instance.host` (nova.virt.block_device), which in a process of several computes
+    is true for none of them (CONF.host is the controller's name). The computes of
+    this process all hold their own instances, so there every compute host is local."""
+    from nova.virt import block_device
+
+    conf = block_device.CONF
+    real = conf._conf if isinstance(conf, _ConfWithLocalHosts) else conf
+    local = _AnyOf(real.host)
+    local.hosts = frozenset(hosts)
+    block_device.CONF = _ConfWithLocalHosts(real, local)

@@ -54,9 +54,13 @@ Handler = Callable[..., Any]
 class JsonApp:
     """A WSGI app of routes; `public` paths need no token (version documents)."""
 
-    def __init__(self, name: str, authority: TokenAuthority | None) -> None:
+    def __init__(self, name: str, authority: TokenAuthority | None,
+                 error_body: Callable[[int, str], Reply] | None = None) -> None:
         self.name = name
         self.authority = authority
+        #: The service's error body (default: the one Glance, Neutron and Cinder
+        #: clients read).
+        self.error_reply = error_body or error_reply
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
 
     def route(self, method: str, template: str, handler: Handler, *, public: bool = False
@@ -70,10 +74,10 @@ class JsonApp:
         try:
             reply = self._dispatch(request)
         except HttpError as error:
-            reply = error_reply(error.status, error.message)
+            reply = self.error_reply(error.status, error.message)
         except Exception:
             LOG.exception("%s: %s %s failed", self.name, request.method, request.path)
-            reply = error_reply(500, "The server has either erred or is incapable of "
+            reply = self.error_reply(500, "The server has either erred or is incapable of "
                                      "performing the requested operation.")
         return _respond(reply, start_response)
 

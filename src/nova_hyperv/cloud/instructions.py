@@ -55,7 +55,7 @@ def render(ports: Mapping[str, int], admin: Account, demo: Account, state_root: 
         *[f"  {line}" for line in hosts],
         "",
         "Services (127.0.0.1 only; demo authentication, see docs/cloud.md):",
-        *[f"  {name:<10} {endpoint_url(name, port, admin.project_id)}"
+        *[f"  {name:<11} {endpoint_url(name, port, admin.project_id)}"
           for name, port in ports.items()],
         "",
         f"python-openstackclient, as admin (`demo` / {demo.password} is a member of "

@@ -101,6 +101,10 @@ def render_nova_conf(state: StateDir, ports: Mapping[str, int], service_token: s
                       "endpoint_override": root_url(ports["placement"])},
         "keystone": {**admin_token, "endpoint": root_url(ports["identity"]) + "/v3",
                      "endpoint_override": root_url(ports["identity"]) + "/v3"},
+        # The shielding data (PDK) of shielded VMs: the driver reads it from the key
+        # manager with the requesting user's token (castellan's [barbican] options).
+        "barbican": {"barbican_endpoint": root_url(ports["key-manager"]),
+                     "barbican_region_name": "RegionOne"},
         "service_user": {"send_service_user_token": False},
         "pci": {"device_spec": [json.dumps(spec) for spec in PCI_DEVICE_SPECS],
                 "alias": [json.dumps(alias) for alias in PCI_ALIASES]},

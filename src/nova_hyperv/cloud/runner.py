@@ -13,6 +13,7 @@ nova-compute, and that mode forbids eventlet.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
@@ -30,6 +31,7 @@ from nova_hyperv.cloud import (
     identity,
     images,
     instructions,
+    keymanager,
     network,
     novaconf,
     samples,
@@ -107,13 +109,15 @@ class Cloud:
         self._store = DocStore(state.database("services"))
         self.images = images.ImageService(self._store, state.images)
         self.network = network.NetworkService(self._store)
-        self.volumes = volumes.VolumeService(self._store, state.volumes, self._send_events)
+        self.volumes = volumes.VolumeService(self._store, state.volumes)
+        self.keys = keymanager.KeyManagerService(self._store)
         self._late = {"compute": _LateApp(), "placement": _LateApp()}
         apps = {
             "identity": identity.build_app(self.authority, self.ports),
             "image": images.build_app(self.images, self.authority),
             "network": network.build_app(self.network, self.authority),
             "volume": volumes.build_app(self.volumes, self.authority),
+            "key-manager": keymanager.build_app(self.keys, self.authority),
             **self._late,
         }
         requested = self.settings.requested_ports()
@@ -183,6 +187,7 @@ class Cloud:
             self._start_service(compute)
             self.computes[host] = compute
         conf.clear_override("instances_path")
+        computes.treat_computes_as_local(self.computes)
         databases.discover_hosts()
 
         ctxt = nova_context.get_admin_context()
@@ -207,6 +212,7 @@ class Cloud:
             self.network.create_subnet(who, {"network_id": net["id"],
                                              "cidr": samples.DEFAULT_CIDR,
                                              "name": f"{name}-subnet"})
+        pdk = self._sample_shielding_data(who)
         known = {i["name"] for i in self.images.store.all(images.KIND)}
         scratch = self.state.images / "samples.tmp"
         scratch.mkdir(exist_ok=True)
@@ -215,7 +221,8 @@ class Cloud:
                 continue
             disk = scratch / f"{sample.name}.vhdx"
             sample.build(disk)
-            self.images.import_file(admin.project_id, samples.image_fields(sample), disk)
+            self.images.import_file(admin.project_id, samples.image_fields(sample, pdk),
+                                    disk)
             disk.unlink()
         scratch.rmdir()
         compute = endpoint_url("compute", self.ports["compute"], admin.project_id)
@@ -233,21 +240,20 @@ class Cloud:
                     _ok(http.post(f"{compute}/flavors/{flavor_id}/os-extra_specs",
                                   json=specs, headers=headers))
 
-    # -- events to nova (volume extended), as Cinder sends them
-    def _send_events(self, events: list[dict[str, Any]]) -> None:
-        def post() -> None:
-            url = endpoint_url("compute", self.ports["compute"], "") + \
-                "/os-server-external-events"
-            try:
-                response = requests.post(url, json={"events": events}, timeout=30, headers={
-                    "X-Auth-Token": self.service_token,
-                    "OpenStack-API-Version": "compute latest"})
-                if response.status_code >= 400:
-                    LOG.warning("nova refused events %s: %s", events, response.text)
-            except requests.RequestException:
-                LOG.exception("could not send events %s to nova", events)
-
-        threading.Thread(target=post, name="volume-events", daemon=True).start()
+    def _sample_shielding_data(self, who: Any) -> str:
+        """The key manager container of the sample PDK (made once, readable by every
+        project so the shielded sample image boots for all)."""
+        found = self.keys.listed(keymanager.CONTAINER, who, samples.SAMPLE_PDK)
+        if found:
+            return str(found[0]["id"])
+        secret = self.keys.store_secret(who, {
+            "name": f"{samples.SAMPLE_PDK} part 1", "payload_content_encoding": "base64",
+            "payload": base64.b64encode(samples.sample_pdk()).decode(),
+            "payload_content_type": keymanager.OCTET_STREAM}, public=True)
+        container = self.keys.create_container(who, {
+            "name": samples.SAMPLE_PDK, "type": "generic",
+            "secret_refs": [{"name": "1", "secret_ref": secret["id"]}]}, public=True)
+        return str(container["id"])
 
     # -- what the command prints
     def host_lines(self) -> list[str]:

@@ -22,6 +22,9 @@ from typing import Any
 
 from nova_hyperv.rules.remotefx import REMOTEFX_TRAIT
 
+#: The trait a host able to run vTPMs and shielded VMs reports (a TPM 2.0 device).
+VTPM_TRAIT = "COMPUTE_SECURITY_TPM_2_0"
+
 MiB = 1 << 20
 #: The network every project can use.
 DEFAULT_NETWORK = "private"
@@ -86,6 +89,8 @@ class SampleImage:
     properties: dict[str, str]
     disk_format: str = "vhdx"
     feature: str = ""
+    #: Whether the image names the cloud's sample shielding data (`img_pdk_reference`).
+    shielding_data: bool = False
 
 
 _HYPERV = {"hypervisor_type": "hyperv"}
@@ -105,10 +110,13 @@ IMAGES: tuple[SampleImage, ...] = (
                 {**_GEN2, "os_type": "linux", "os_secure_boot": "required",
                  "hypervisor_version_requires": ">=10.0"},
                 feature="UEFI Secure Boot (Linux guest: Windows Server 2016 hosts or newer)"),
+    # Only guarded hosts report the vTPM traits (ops/host.py): requiring one sends the
+    # server to such a host (nova's own vTPM request filter knows libvirt's
+    # hw_tpm_version only).
     SampleImage("hyperv-gen2-shielded", _gen2_disk,
                 {**_GEN2, "os_type": "windows", "os_secure_boot": "required",
-                 "os_shielded_vm": "required"},
-                feature="Shielded VM (needs a guarded host)"),
+                 "os_shielded_vm": "required", f"trait:{VTPM_TRAIT}": "required"},
+                feature="Shielded VM (needs a guarded host)", shielding_data=True),
     SampleImage("hyperv-gen2-serial", _gen2_disk,
                 {**_GEN2, "os_type": "linux", "interactive_serial_port": "1",
                  "logging_serial_port": "2"},
@@ -127,8 +135,33 @@ def flavor_requests(flavor: SampleFlavor) -> tuple[dict[str, Any], dict[str, Any
     return create, {"extra_specs": dict(flavor.extra_specs)}
 
 
-def image_fields(image: SampleImage) -> dict[str, Any]:
-    """The image service record of a sample image (public, bare container)."""
+def image_fields(image: SampleImage, pdk_container: str | None = None) -> dict[str, Any]:
+    """The image service record of a sample image (public, bare container); one that
+    shows shielding names the key manager's container of the sample PDK."""
+    reference = {PDK_PROPERTY: pdk_container} if image.shielding_data and pdk_container \
+        else {}
     return {"name": image.name, "disk_format": image.disk_format,
             "container_format": "bare", "visibility": "public", "min_disk": 1,
-            **image.properties}
+            **image.properties, **reference}
+
+
+#: The key manager container holding the sample shielding data, and the image property
+#: that names a PDK container (docs/driver.md, "Shielded VMs and vTPM").
+SAMPLE_PDK = "hyperv-sample-pdk"
+PDK_PROPERTY = "img_pdk_reference"
+
+
+def sample_pdk() -> bytes:
+    """Shielding data (a PDK in the emulated host's format) for shielded sample servers:
+    policy Shielded, guarded by the HGS the guarded hosts trust, and specialized with the
+    computer name (which the driver fills in with the server's hostname)."""
+    import tempfile
+
+    from hyperv_emulator import shielding_data
+
+    with tempfile.TemporaryDirectory(prefix="nova-hyperv-pdk-") as scratch:
+        path = Path(scratch) / "sample.pdk"
+        shielding_data.write_pdk(path, name="nova-hyperv cloud sample shielding data",
+                                 owner="nova-hyperv cloud", policy="Shielded",
+                                 fsk_keys=("@@ComputerName@@",))
+        return path.read_bytes()

@@ -25,7 +25,8 @@ LISTEN_ADDRESS = "127.0.0.1"
 HOST_FILES = Path(__file__).with_name("hosts")
 
 #: The services the cloud serves, in the order of their ports from --port-base.
-SERVICES = ("identity", "compute", "image", "network", "volume", "placement")
+SERVICES = ("identity", "compute", "image", "network", "volume", "placement",
+            "key-manager")
 
 _HOST_PREFIX = "hyperv-host"
 

@@ -8,9 +8,9 @@ admin), exactly as a user's client would; only the look at the hosts opens their
 files (`hosts/<host>/hyperv-host.db`) with `hyperv_emulator`, the way `nova-hyperv host
 show` does. Everything the tour makes is deleted at the end, whatever happened.
 
-A feature whose driver method HyperVDriver leaves to nova's base class
-(NotImplementedError), or that the tour has no step for, is reported as pending, never
-faked.
+Features shown by acting on a running server (volumes, NIC hot plug, console output,
+snapshot, resize: `ACTIONS`) act through the APIs too, and show what the host holds
+after each act.
 """
 
 from __future__ import annotations
@@ -86,30 +86,142 @@ SHOWCASES: tuple[Showcase, ...] = (
 
 @dataclass(frozen=True)
 class Action:
-    """A feature shown by acting on a running server: it needs a driver method."""
+    """A feature shown by acting on a running server of `image` / `flavor` through the
+    API, as a user would; `run` returns what the host then holds."""
 
     key: str
     feature: str
-    method: str  # the ComputeDriver method nova calls for it
-    run: Callable[[Tour, Any], list[str]] | None = None  # None: no tour step for it yet
+    run: Callable[[Tour, Any], list[str]]
+    image: str = "hyperv-gen2"
+    flavor: str = "hv.tiny"
+
+
+GiB = 1 << 30
+#: The larger flavor the resize step moves hv.tiny servers to.
+RESIZED_FLAVOR = "hv.small"
+#: Cinder's first microversion that extends attached (in-use) volumes; the tour asks
+#: for it, and the cloud's SMB volume service refuses in-use extends all the same.
+ONLINE_EXTEND_MICROVERSION = "3.42"
+
+
+def show_volume(tour: Tour, server: Any) -> list[str]:
+    """Create a volume, attach it, extend it, detach it.
+
+    The cloud's volumes are on an SMB share, which Hyper-V cannot grow under a running
+    VM: the volume service refuses the online extend (shown), so the volume is extended
+    while detached and attached again."""
+    storage, compute = tour.conn.block_storage, tour.conn.compute
+    volume = storage.create_volume(size=1, name=f"{PREFIX}volume")
+    tour.made.append(("volume", volume))
+    storage.wait_for_status(volume, "available", failures=["error"], interval=1,
+                            wait=tour.timeout)
+
+    def attach() -> list[str]:
+        compute.create_volume_attachment(server, volume=volume.id)
+        tour.wait_for_volume(volume, "in-use", server.id)
+        return [line for line in tour.drive_lines(server) if volume.id in line]
+
+    def detach() -> str:
+        compute.delete_volume_attachment(server, volume.id)
+        tour.wait_for_volume(volume, "available", None)
+        tour.poll(lambda: not [line for line in tour.drive_lines(server)
+                               if volume.id in line], f"the VM to let go of {volume.id}")
+        return "detached: the VM no longer has the volume's drive"
+
+    def extend(size: int) -> Any:
+        return storage.post(f"/volumes/{volume.id}/action",
+                            json={"os-extend": {"new_size": size}},
+                            microversion=ONLINE_EXTEND_MICROVERSION)
+
+    lines = [f"volume {volume.name} (1 GiB) attached to {server.name} on "
+             f"{server.compute_host}; the VM's new drive:", *attach()]
+    online = extend(2)
+    lines.append(f"online extend (volume API {ONLINE_EXTEND_MICROVERSION}): "
+                 f"{online.status_code} {_error_message(online)}")
+    lines.append(detach())
+    extend(2).raise_for_status()
+    tour.wait_for_volume(volume, "available", None, size=2)
+    lines += ["extended to 2 GiB while detached, attached again:", *attach(), detach()]
+    storage.delete_volume(volume)
+    return lines
+
+
+def _error_message(response: Any) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text
+
+
+def show_nic(tour: Tour, server: Any) -> list[str]:
+    """Create a port, hot-plug it into the running generation 2 VM, unplug it."""
+    network = tour.conn.network
+    private = network.find_network(DEFAULT_NETWORK, ignore_missing=False)
+    port = network.create_port(network_id=private.id, name=f"{PREFIX}nic")
+    tour.made.append(("port", port))
+    before = tour.nic_lines(server)
+    tour.conn.compute.create_server_interface(server, port_id=port.id)
+    address = port.fixed_ips[0]["ip_address"] if port.fixed_ips else "no address"
+    after = tour.nic_lines(server)
+    lines = [f"port {port.mac_address} ({address}) attached to running {server.name} on "
+             f"{server.compute_host}; the VM's NICs ({len(before)} before):", *after]
+    tour.conn.compute.delete_server_interface(port.id, server=server)
+    tour.poll(lambda: len(tour.nic_lines(server)) == len(before),
+              f"the NIC of port {port.id} to leave {server.name}")
+    lines.append(f"detached: the VM is back to {len(before)} NIC(s)")
+    network.delete_port(port)
+    return lines
+
+
+def show_console(tour: Tour, server: Any) -> list[str]:
+    """The last lines of the VM's console log, read through nova's API."""
+    output = tour.poll(lambda: tour.conn.compute.get_server_console_output(
+        server, length=5)["output"], f"console output of {server.name}")
+    return [f"the last lines of {server.name}'s console log (its logging serial port, as "
+            f"the driver keeps it):", *(f"  | {line}" for line in output.splitlines())]
+
+
+def show_snapshot(tour: Tour, server: Any) -> list[str]:
+    """Snapshot a running server to Glance."""
+    image = tour.conn.compute.create_server_image(server, f"{PREFIX}snapshot", wait=True,
+                                                  timeout=tour.timeout)
+    tour.made.append(("image", image))
+    image = tour.conn.image.get_image(image.id)
+    return [f"image {image.name} in Glance from {server.name}: {image.status}, "
+            f"disk_format {image.disk_format}, {image.size} bytes, "
+            f"hw_machine_type {image.hw_machine_type or '-'}"]
+
+
+def show_resize(tour: Tour, server: Any) -> list[str]:
+    """Resize to a larger flavor (a cold migration where nova schedules it), confirm."""
+    compute = tour.conn.compute
+    flavor = compute.find_flavor(RESIZED_FLAVOR, ignore_missing=False)
+    source = server.compute_host
+    lines = [f"{server.name} ({server.flavor.original_name}) on {source}:",
+             *tour.size_lines(server)]
+    compute.resize_server(server, flavor.id)
+    server = compute.wait_for_server(server, status="VERIFY_RESIZE", failures=["ERROR"],
+                                     interval=1, wait=tour.timeout)
+    moved = "moved to" if server.compute_host != source else "stayed on"
+    lines += [f"resized to {RESIZED_FLAVOR} ({flavor.vcpus} vCPU, {flavor.ram} MB, "
+              f"{flavor.disk} GB root), {moved} {server.compute_host}, VERIFY_RESIZE:",
+              *tour.size_lines(server)]
+    compute.confirm_server_resize(server)
+    server = tour.settled(server)
+    gone = source != server.compute_host and tour.vm_of(server, source) is not None
+    lines.append(f"confirmed: ACTIVE on {server.compute_host}"
+                 + (f"; {source} still holds the old VM!" if gone else
+                    (f"; {source} no longer holds the VM" if moved == "moved to" else "")))
+    return lines
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("volume", "Cinder volumes (attach, detach, online extend)", "attach_volume"),
-    Action("nic", "vNIC hot attach / detach", "attach_interface"),
-    Action("console", "Serial console output", "get_console_output"),
-    Action("snapshot", "Snapshot to Glance", "snapshot"),
-    Action("resize", "Resize and cold migration", "migrate_disk_and_power_off"),
+    Action("volume", "Cinder volumes (attach, extend, detach)", show_volume),
+    Action("nic", "vNIC hot attach / detach", show_nic),
+    Action("console", "Serial console output", show_console),
+    Action("snapshot", "Snapshot to Glance", show_snapshot),
+    Action("resize", "Resize and cold migration", show_resize),
 )
-
-
-def driver_lacks(method: str) -> bool:
-    """Whether HyperVDriver leaves `method` to nova's base class (NotImplementedError)."""
-    from nova.virt.driver import ComputeDriver
-
-    from nova_hyperv.driver import HyperVDriver
-
-    return getattr(HyperVDriver, method) is getattr(ComputeDriver, method)
 
 
 # -- the cloud ---------------------------------------------------------------------
@@ -184,7 +296,7 @@ def _wait_until_up(process: subprocess.Popen[str], folder: Path) -> list[str]:
 class Outcome:
     key: str
     feature: str
-    status: str  # shown | pending | failed
+    status: str  # shown | failed
     lines: list[str]
 
 
@@ -202,21 +314,90 @@ class Tour:
             user_domain_name=env.get("OS_USER_DOMAIN_NAME", "Default"),
             project_domain_name=env.get("OS_PROJECT_DOMAIN_NAME", "Default"),
             region_name=env.get("OS_REGION_NAME", "RegionOne"))
-        self.made: list[tuple[str, Any]] = []  # (kind, resource), deleted in reverse
+        # (kind, resource): server, volume, port or image; servers are deleted first
+        self.made: list[tuple[str, Any]] = []
 
     # -- what a host holds
-    def vm_lines(self, server: Any) -> list[str]:
-        """The host's description of the server's VM (`nova-hyperv host show`'s)."""
+    def vm_of(self, server: Any, host: str | None = None) -> dict[str, Any] | None:
+        """The host's description of the server's VM (None: the host has none)."""
         from hyperv_emulator import open_host
         from hyperv_emulator.inventory import describe
-        from nova_hyperv.cli.host import render_vm
 
-        host = server.compute_host
+        host = host or server.compute_host
         with open_host(host_state_file(self.state, host)).session() as session:
             vms = [vm for vm in describe(session)["vms"] if server.id in vm["notes"]]
-        if not vms:
-            return [f"(host {host} holds no VM for server {server.id})"]
-        return render_vm(vms[0])
+        return vms[0] if vms else None
+
+    def vm_lines(self, server: Any) -> list[str]:
+        """The host's description of the server's VM (`nova-hyperv host show`'s)."""
+        from nova_hyperv.cli.host import render_vm
+
+        vm = self.vm_of(server)
+        if vm is None:
+            return [f"(host {server.compute_host} holds no VM for server {server.id})"]
+        return render_vm(vm)
+
+    def drive_lines(self, server: Any) -> list[str]:
+        """The VM's virtual disk drives, each with the virtual size of its file."""
+        import vhdfile
+        from hyperv_emulator import open_host
+
+        vm = self.vm_of(server)
+        storage = open_host(host_state_file(self.state, server.compute_host)).storage
+        lines = []
+        for controller in (vm or {}).get("storage", []):
+            for drive in controller["drives"]:
+                if drive["path"] and drive["path"].lower().endswith((".vhd", ".vhdx")):
+                    size = vhdfile.inspect(storage.local_path(drive["path"])).virtual_size
+                    lines.append(f"  {controller['controller']} slot {drive['slot']}: "
+                                 f"{drive['path']}, {size_text(size)} virtual")
+        return lines
+
+    def nic_lines(self, server: Any) -> list[str]:
+        return [line for line in self.vm_lines(server) if line.startswith("  NIC ")]
+
+    def size_lines(self, server: Any) -> list[str]:
+        """What a flavor sizes: memory, processors and the disks."""
+        return [line for line in self.vm_lines(server)
+                if line.startswith(("  memory:", "  processors:"))] + self.drive_lines(server)
+
+    # -- waiting
+    def poll(self, found: Callable[[], Any], what: str) -> Any:
+        """`found()` once it is true (every 0.5 s), or TimeoutError naming `what`."""
+        deadline = time.monotonic() + self.timeout
+        while not (result := found()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {self.timeout:.0f} s for {what}")
+            time.sleep(0.5)
+        return result
+
+    def wait_for_volume(self, volume: Any, status: str, server_id: str | None,
+                        size: int | None = None) -> Any:
+        """The volume once in `status`, attached to `server_id` (None: to nothing), and
+        of `size` GiB if given."""
+        def ready() -> Any:
+            found = self.conn.block_storage.get_volume(volume.id)
+            if found.status == "error":
+                raise RuntimeError(f"volume {volume.id} went to error")
+            servers = [a["server_id"] for a in found.attachments or []]
+            wanted = [server_id] if server_id else []
+            return found if (found.status, servers) == (status, wanted) and \
+                size in (None, found.size) else None
+        return self.poll(ready, f"volume {volume.id} to be {status}")
+
+    def wait_for_action(self, server: Any, action: str) -> str:
+        """How nova's latest `action` on the server ended, once all its events did."""
+        compute = self.conn.compute
+
+        def finished() -> str | None:
+            actions = [a for a in compute.server_actions(server) if a.action == action]
+            if not actions:
+                return None
+            events = compute.get_server_action(actions[0].request_id, server).events or []
+            if not events or not all(e.get("finish_time") for e in events):
+                return None
+            return ", ".join(f"{e['event']} {e['result']}" for e in events)
+        return self.poll(finished, f"nova's {action} on {server.name}")
 
     # -- boots
     def boot(self, name: str, image: str, flavor: str, config_drive: bool = False) -> Any:
@@ -235,89 +416,101 @@ class Tour:
         return self.conn.compute.wait_for_server(
             server, status="ACTIVE", failures=["ERROR"], interval=1, wait=self.timeout)
 
-    def showcase(self, case: Showcase, server: Any) -> Outcome:
+    def running(self, server: Any) -> tuple[Any, str | None]:
+        """The server once ACTIVE, or why it is not (the fault nova recorded)."""
         from openstack import exceptions
 
         try:
-            server = self.settled(server)
+            return self.settled(server), None
         except exceptions.ResourceFailure:
             server = self.conn.compute.get_server(server.id)
-            fault = (server.fault or {}).get("message", "no fault recorded")
-            return Outcome(case.key, case.feature, "failed", [f"nova: {fault}"])
+            return server, "nova: " + (server.fault or {}).get("message",
+                                                               "no fault recorded")
         except exceptions.ResourceTimeout:
-            return Outcome(case.key, case.feature, "failed",
-                           [f"still {self.conn.compute.get_server(server.id).status} after "
-                            f"{self.timeout:.0f} s"])
+            return server, (f"still {self.conn.compute.get_server(server.id).status} "
+                            f"after {self.timeout:.0f} s")
+
+    def showcase(self, case: Showcase, server: Any) -> Outcome:
+        server, failure = self.running(server)
+        if failure:
+            return Outcome(case.key, case.feature, "failed", [failure])
         return Outcome(case.key, case.feature, "shown", [
             f"server {server.name} ({case.image} / {case.flavor}) on {server.compute_host}: "
             f"{case.shows}", *(f"  {line}" for line in self.vm_lines(server))])
 
-    def action(self, action: Action) -> Outcome:
-        if driver_lacks(action.method):
-            return Outcome(action.key, action.feature, "pending", [
-                f"HyperVDriver.{action.method} is not implemented yet (nova's base class "
-                "answers NotImplementedError)"])
-        if action.run is None:
-            return Outcome(action.key, action.feature, "pending", [
-                f"the driver has {action.method} now; the tour has no step for it yet"])
-        server = self.settled(self.boot(action.key, "hyperv-gen2", "hv.tiny"))
-        return Outcome(action.key, action.feature, "shown", action.run(self, server))
+    def action(self, action: Action, server: Any) -> Outcome:
+        server, failure = self.running(server)
+        if failure:
+            return Outcome(action.key, action.feature, "failed", [failure])
+        try:
+            return Outcome(action.key, action.feature, "shown", action.run(self, server))
+        except Exception as error:
+            return Outcome(action.key, action.feature, "failed",
+                           [f"{type(error).__name__}: {error}"])
 
     # -- clean up
     def clean_up(self) -> None:
-        """Delete what the tour made, newest first, and wait until servers are gone."""
-        for kind, resource in reversed(self.made):
+        """Delete what the tour made: servers first (waiting until they are gone, which
+        detaches their volumes and ports), then the rest, newest first."""
+        servers = [resource for kind, resource in self.made if kind == "server"]
+        for server in servers:
             with contextlib.suppress(Exception):
-                if kind == "server":
-                    self.conn.compute.delete_server(resource)
-        for kind, resource in reversed(self.made):
+                self.conn.compute.delete_server(server)
+        for server in servers:
             with contextlib.suppress(Exception):
-                if kind == "server":
-                    self.conn.compute.wait_for_delete(resource, interval=1, wait=self.timeout)
+                self.conn.compute.wait_for_delete(server, interval=1, wait=self.timeout)
+        delete = {"volume": self.conn.block_storage.delete_volume,
+                  "port": self.conn.network.delete_port,
+                  "image": self.conn.image.delete_image}
+        for kind, resource in reversed(self.made):
+            if kind in delete:
+                with contextlib.suppress(Exception):
+                    delete[kind](resource, ignore_missing=True)
         self.made.clear()
 
     def run(self) -> list[Outcome]:
         started = time.monotonic()
-        self.say(f"Booting a server per feature ({len(SHOWCASES)}) ...")
-        booted: list[tuple[Showcase, Any]] = []
+        steps: list[Showcase | Action] = [*SHOWCASES, *ACTIONS]
+        self.say(f"Booting a server per feature ({len(steps)}) ...")
+        booted: list[tuple[Showcase | Action, Any]] = []
         outcomes: list[Outcome] = []
-        for case in SHOWCASES:
+        for step in steps:
             try:
-                booted.append((case, self.boot(case.key, case.image, case.flavor,
-                                               case.config_drive)))
+                booted.append((step, self.boot(
+                    step.key, step.image, step.flavor,
+                    isinstance(step, Showcase) and step.config_drive)))
             except Exception as error:
-                outcomes.append(Outcome(case.key, case.feature, "failed",
+                outcomes.append(Outcome(step.key, step.feature, "failed",
                                         [f"the API refused the server: {error}"]))
-        for case, server in booted:
-            outcomes.append(self.showcase(case, server))
-        outcomes.sort(key=lambda o: [c.key for c in SHOWCASES].index(o.key))
+        for step, server in booted:
+            outcomes.append(self.showcase(step, server) if isinstance(step, Showcase)
+                            else self.action(step, server))
+        order = [step.key for step in steps]
+        outcomes.sort(key=lambda o: order.index(o.key))
         for outcome in outcomes:
-            self.say(render(outcome))
-        for action in ACTIONS:
-            try:
-                outcome = self.action(action)
-            except Exception as error:
-                outcome = Outcome(action.key, action.feature, "failed", [str(error)])
-            outcomes.append(outcome)
             self.say(render(outcome))
         self.say(f"\n{summary(outcomes)} ({time.monotonic() - started:.0f} s)")
         return outcomes
 
 
+def size_text(size: int) -> str:
+    """A disk size in GiB when it is a whole quarter GiB, else in MiB."""
+    return f"{size / GiB:g} GiB" if size % (GiB // 4) == 0 else f"{size / (1 << 20):g} MiB"
+
+
 def render(outcome: Outcome) -> str:
-    head = {"shown": "", "pending": "PENDING: ", "failed": "FAILED: "}[outcome.status]
+    head = {"shown": "", "failed": "FAILED: "}[outcome.status]
     return "\n".join([f"\n== {outcome.feature} ({outcome.key})",
                       *(f"   {head}{line}" if i == 0 else f"   {line}"
                         for i, line in enumerate(outcome.lines))])
 
 
 def summary(outcomes: list[Outcome]) -> str:
-    count = {status: [o.key for o in outcomes if o.status == status]
-             for status in ("shown", "pending", "failed")}
-    text = f"{len(count['shown'])} feature(s) shown"
-    for status in ("pending", "failed"):
-        if count[status]:
-            text += f", {len(count[status])} {status} ({', '.join(count[status])})"
+    shown = sum(o.status == "shown" for o in outcomes)
+    failed = [o.key for o in outcomes if o.status == "failed"]
+    text = f"{shown} feature(s) shown"
+    if failed:
+        text += f", {len(failed)} failed ({', '.join(failed)})"
     return text
 
 

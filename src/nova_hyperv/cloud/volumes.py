@@ -6,8 +6,10 @@ to nova as an SMB attachment (`driver_volume_type` "smbfs": export = the share
 volumes; every emulated host of the cloud has that share on its network, backed by the
 volumes/ folder (`computes.prepare_compute_host`). Attachments follow
 Cinder's 3.44+ flow that nova uses: create (reserve), update with the host's connector
-(connection info), complete, delete. Extending an attached volume tells nova with a
-"volume-extended" server event, as Cinder does.
+(connection info), complete, delete. Only a volume attached to nothing is extended: as
+a Cinder SMB backend without online extend does, an attached one is refused (Hyper-V
+cannot grow an SMB-backed disk of a running VM; the usage guide's online extend
+excludes SMB volumes, and the driver refuses nova's `volume-extended` for them).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +46,10 @@ BACKEND_HOST = "nova-hyperv-cloud@smb#smb"
 #: The SMB share the volumes are on, as every host of the cloud reaches it.
 SHARE = "\\\\cloud\\volumes"
 
-#: Sends nova server external events (a list of event dicts); None: no one listens.
-EventSink = Callable[[list[dict[str, Any]]], None]
-
-
 class VolumeService:
-    def __init__(self, store: DocStore, data_dir: Path, events: EventSink | None = None
-                 ) -> None:
+    def __init__(self, store: DocStore, data_dir: Path) -> None:
         self.store = store
         self.data_dir = data_dir
-        self.events = events
 
     def file_name(self, volume_id: str) -> str:
         return f"volume-{volume_id}.vhdx"
@@ -109,13 +104,15 @@ class VolumeService:
         if not isinstance(new_size, int) or new_size <= volume["size"]:
             raise bad_request(f"new_size={new_size!r}: must be a whole number of GiB larger "
                               f"than the volume's {volume['size']}")
+        if volume["attachments"] or volume["status"] != "available":
+            raise bad_request(
+                f"Invalid volume: volume {volume_id} is {volume['status']}: this SMB "
+                f"backend ({SHARE}) extends available volumes only (Hyper-V cannot extend "
+                "an SMB-backed disk while it is attached); detach it, extend it, attach it "
+                "again")
         vhdfile.resize(self.data_dir / self.file_name(volume_id), new_size * GiB)
         self.store.update("volume", volume_id, lambda v: v.update(size=new_size,
                                                                    updated_at=_now()))
-        servers = [a["server_id"] for a in volume["attachments"]]
-        if servers and self.events is not None:
-            self.events([{"name": "volume-extended", "server_uuid": server, "tag": volume_id}
-                         for server in servers])
 
     def mark_detaching(self, who: Identity, volume_id: str, detaching: bool) -> None:
         volume = self.visible(volume_id, who)
@@ -148,13 +145,13 @@ class VolumeService:
     def update_attachment(self, who: Identity, attachment_id: str,
                           connector: dict[str, Any]) -> Doc:
         attachment = self._attachment(attachment_id, who)
+        # Flat, as Cinder's attachments API answers (3.44+): the driver's type beside
+        # its data; nova puts the data back under "data" itself.
         info = {
-            "driver_volume_type": "smbfs",
-            "data": {"export": SHARE, "name": self.file_name(
-                attachment["volume_id"]), "format": "vhdx",
-                "volume_id": attachment["volume_id"], "access_mode": attachment["attach_mode"],
-                "options": None},
-            "serial": attachment["volume_id"],
+            "driver_volume_type": "smbfs", "export": SHARE,
+            "name": self.file_name(attachment["volume_id"]), "format": "vhdx",
+            "volume_id": attachment["volume_id"], "access_mode": attachment["attach_mode"],
+            "options": None, "attachment_id": attachment_id,
         }
 
         def change(doc: Doc) -> None:

@@ -93,3 +93,21 @@ def test_a_driver_that_knows_its_nodes_is_left_alone(tmp_path: Path) -> None:
     assert computes.give_own_node_identity(own, tmp_path) is None
     assert own.get_nodenames_by_uuid() == {"fixed": "n"}
     assert not (tmp_path / computes.NODE_ID_FILE).exists()
+
+
+def test_every_compute_of_the_process_is_local_for_novas_volume_detach() -> None:
+    from nova.virt import block_device
+
+    real = block_device.CONF
+    try:
+        computes.treat_computes_as_local(["hyperv-host-1", "hyperv-host-2"])
+        conf = block_device.CONF
+        assert conf.host == "hyperv-host-2" and conf.host == "hyperv-host-1"
+        assert conf.host != "elsewhere"
+        assert conf.host == real.host  # still the controller's own name
+        assert conf.state_path == real.state_path  # the rest is nova's CONF
+        computes.treat_computes_as_local(["hyperv-host-3"])  # again: replaces, no nesting
+        assert block_device.CONF.host != "hyperv-host-1"
+        assert block_device.CONF._conf is real
+    finally:
+        block_device.CONF = real

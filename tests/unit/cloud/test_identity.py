@@ -49,7 +49,9 @@ def test_password_gives_a_token_with_the_catalog(call: Call, authority: TokenAut
     urls = {entry["type"]: entry["endpoints"][0]["url"] for entry in body["catalog"]}
     assert urls["compute"] == f"http://127.0.0.1:{PORTS['compute']}/v2.1"
     assert urls["volumev3"] == f"http://127.0.0.1:{PORTS['volume']}/v3/{admin.project_id}"
-    assert set(urls) == {"identity", "compute", "image", "network", "volumev3", "placement"}
+    assert urls["key-manager"] == f"http://127.0.0.1:{PORTS['key-manager']}"
+    assert set(urls) == {"identity", "compute", "image", "network", "volumev3", "placement",
+                         "key-manager"}
 
 
 def test_a_token_can_be_rescoped_and_validated(call: Call, authority: TokenAuthority,

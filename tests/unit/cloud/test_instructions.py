@@ -32,7 +32,8 @@ def test_printed_text_has_exports_services_curl_and_commands() -> None:
                            "hyperv.HyperVDriver on 1 emulated Hyper-V host(s):\n"
                            "  hyperv-host-1: Windows\n")
     assert f"export OS_PASSWORD={people['admin'].password}" in text
-    assert f"compute    http://127.0.0.1:{PORTS['compute']}/v2.1" in text
+    assert f"compute     http://127.0.0.1:{PORTS['compute']}/v2.1" in text
+    assert f"key-manager http://127.0.0.1:{PORTS['key-manager']}\n" in text
     assert "  . /s/etc/openrc-admin\n  openstack server create --image hyperv-gen2-secureboot " \
         "--flavor hv.secureboot --network private --wait sb1" in text
     assert "  nova-hyperv host show /s/hosts/<host>/hyperv-host.db" in text

@@ -67,3 +67,21 @@ def test_the_secure_boot_sample_boots_with_the_secure_boot_flavor() -> None:
     nova_flavor = objects.Flavor(name=flavor.name, extra_specs=flavor.extra_specs)
     meta = objects.ImageMeta.from_dict({"name": image.name, "properties": image.properties})
     assert hardware.get_secure_boot_constraint(nova_flavor, meta) == "required"
+
+
+def test_only_the_shielded_sample_names_the_sample_pdk_container() -> None:
+    named = {image.name: samples.image_fields(image, "container-1").get(samples.PDK_PROPERTY)
+             for image in samples.IMAGES}
+    assert {name for name, ref in named.items() if ref} == {"hyperv-gen2-shielded"}
+    assert named["hyperv-gen2-shielded"] == "container-1"
+    shielded = next(i for i in samples.IMAGES if i.shielding_data)
+    assert samples.PDK_PROPERTY not in samples.image_fields(shielded)  # no key manager
+
+
+def test_the_shielded_sample_requires_a_trait_only_guarded_hosts_report() -> None:
+    from nova_hyperv.ops.host import VTPM_TRAITS
+
+    image = next(i for i in samples.IMAGES if i.shielding_data)
+    meta = objects.ImageMeta.from_dict({"properties": image.properties})
+    assert meta.properties.traits_required == [samples.VTPM_TRAIT]
+    assert samples.VTPM_TRAIT in VTPM_TRAITS
