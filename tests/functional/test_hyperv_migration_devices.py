@@ -13,6 +13,7 @@ from tests.functional.cinder_volumes import SHARE, GiB, VolumesTestCase
 from tests.functional.hyperv_base import TwoHostsTestCase
 from tests.functional.test_hyperv_shielded import SHIELDED, BarbicanTestCase, pdk_bytes
 
+import vhdfile
 from hyperv_emulator import init_host, open_host
 
 
@@ -250,6 +251,25 @@ class ConfigDriveResizeTest(TwoHostsTestCase):
     def test_a_dvd_config_drive_moves_with_the_server(self) -> None:
         self.flags(config_drive_cdrom=True, group="hyperv")
         self._moves_with_the_server("configdrive.iso", ("IDE 1", 0, "DVD Drive"))
+
+
+    def test_a_destination_that_attaches_dvds_gets_the_same_drive_as_an_iso(self) -> None:
+        server = self.boot_with_drive()  # a fixed VHD on the source
+        source = self.host_of(server)
+        dest = self.other(source)
+        vhd = os.path.join(self.instance_dir(server, source), "configdrive.vhd")
+        with vhdfile.open_disk(vhd) as disk:
+            content = disk.read(0, vhdfile.inspect(vhd).virtual_size)
+        self.flags(config_drive_cdrom=True, group="hyperv")  # the destination's setting
+        server = self._resize_server(server, self.flavor(vcpu=2))
+        iso = os.path.join(self.instance_dir(server, dest), "configdrive.iso")
+        self.assertEqual(("IDE 1", 0, "DVD Drive", iso), self.drive(server, dest))
+        with open(iso, "rb") as stream:
+            self.assertEqual(content, stream.read())
+        self.assertEqual(["configdrive.iso", "root.vhdx"], self.files(server, dest))
+        # a revert gives back the source's VM with its VHD, as it was
+        server = self._revert_resize(server)
+        self.assertEqual(("IDE 1", 0, "Hard Drive", vhd), self.drive(server, source))
 
 
 class ShieldedResizeTest(BarbicanTestCase, TwoHostsTestCase):

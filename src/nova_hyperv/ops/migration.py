@@ -35,7 +35,7 @@ import vhdfile
 from nova_hyperv import rules
 from nova_hyperv.conf import EMULATED_SCHEME
 from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState
-from nova_hyperv.ops import instance_disks, instance_files
+from nova_hyperv.ops import configdrive, instance_disks, instance_files
 from nova_hyperv.ops import request as nova_request
 from nova_hyperv.ops.errors import fault_text, nova_errors, translate
 from nova_hyperv.ops.images import disk_math_for
@@ -292,6 +292,7 @@ class MigrationOps:
                     devices, ephemerals=rules.resized_ephemerals(
                         devices.ephemerals, request.flavor.ephemeral_gb)))
                 plan = rules.plan_instance(request, facts, config, disk_math=math)
+            configdrive.match_plan(plan, directory)
             prepared = instance_disks.prepare_disks(plan, directory, root)
         vm = self.vmops.build_vm(instance, plan, prepared.files, network_info, power_on,
                                  block_device_info)
