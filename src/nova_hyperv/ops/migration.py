@@ -2,11 +2,14 @@
 
 Nova's flow, and this driver's part in it (docs/driver.md, "Cold migration and resize"):
 
-- source, `migrate_disk_and_power_off`: refuse a flavor that would shrink a disk (before
-  anything changes), power off, move the files aside into `<uuid>_revert`. The VM stays
-  defined, off, until the resize is confirmed or reverted: a revert gives back the very
-  same VM (its id, devices, assigned PCI device). Any failure puts the files and the
-  power state back and raises InstanceFaultRollback: the instance is as it was.
+- source, `migrate_disk_and_power_off`: refuse a flavor that would shrink a disk and a
+  VM with a vTPM (before anything changes), power off, take the Cinder volumes off the
+  VM and disconnect them (nova ends their connections here next), move the files aside
+  into `<uuid>_revert` with a record of where the volumes were. The VM stays defined,
+  off, until the resize is confirmed or reverted: a revert gives back the very same VM
+  (its id, devices, assigned PCI device, its volumes at their slots). Any failure puts
+  the files, the volumes and the power state back and raises InstanceFaultRollback: the
+  instance is as it was.
 - destination, `finish_migration`: copy the files from the source's revert folder, plan
   the VM for the new flavor (`rules.plan_resize`: the whole VM, so RemoteFX, PCI
   devices, QoS, vNUMA and dynamic memory follow the new flavor), reconnect a
@@ -16,7 +19,8 @@ Nova's flow, and this driver's part in it (docs/driver.md, "Cold migration and r
   the hard reboot Nova advises after a failed resize builds the VM again from them.
 - source, `confirm_migration`: remove the kept VM and the revert folder.
 - destination `destroy` (Nova's revert_resize), then source `finish_revert_migration`:
-  the files go back, the kept VM starts.
+  the files go back, the volumes are connected and put back where they were, the kept
+  VM starts.
 """
 
 from __future__ import annotations
@@ -344,9 +348,14 @@ def _write_kept(revert: str, addresses: dict[str, Address], instance: Any) -> No
     record = {"volumes": {k: list(v) for k, v in addresses.items()},
               "device_metadata": metadata.obj_to_primitive() if metadata else None}
     path = os.path.join(revert, KEPT_VM_FILE)
-    with open(path + ".part", "w", encoding="utf-8") as stream:
-        stream.write(jsonutils.dumps(record))
-    os.replace(path + ".part", path)
+    try:
+        with open(path + ".part", "w", encoding="utf-8") as stream:
+            stream.write(jsonutils.dumps(record))
+        os.replace(path + ".part", path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path + ".part")
+        raise
 
 
 def _take_kept(revert: str) -> tuple[dict[str, Address], Any]:
