@@ -349,7 +349,8 @@ class HyperVDriver(driver.ComputeDriver):
     def migrate_disk_and_power_off(self, context: Any, instance: Any, dest: str, flavor: Any,
                                    network_info: Any, block_device_info: Any = None,
                                    timeout: int = 0, retry_interval: int = 0) -> str:
-        return self._migration.migrate_disk_and_power_off(context, instance, flavor, timeout,
+        return self._migration.migrate_disk_and_power_off(context, instance, flavor,
+                                                          block_device_info, timeout,
                                                           retry_interval)
 
     @converted

@@ -8,6 +8,9 @@ connectors. Volumes the test makes are also entered in the fixture's `volumes` (
 bootable, image metadata), which is what Nova's API reads; volumes Nova creates itself
 (boot from an image onto a new volume) get an iSCSI LUN of their size when Nova first
 asks for their connection.
+
+`VolumeMigrationTestCase`: two hosts that reach the same SAN and file server (a LUN or
+share described for one is described for the other, backed by the same file).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import copy
 import uuid
 from typing import Any
 
-from tests.functional.hyperv_base import HyperVTestCase
+from tests.functional.hyperv_base import HyperVTestCase, TwoHostsTestCase
 
 import vhdfile
 from hyperv_emulator import open_host
@@ -146,3 +149,61 @@ class VolumesTestCase(HyperVTestCase):
         """{host resource: (controller, slot, drive type)} of the VM's drives."""
         return {d["path"]: (c["controller"], d["slot"], d["type"])
                 for c in self.vm(server)["storage"] for d in c["drives"]}
+
+
+class BothHostsStorage:
+    """The SAN and the file server both hosts reach: a LUN or share described on one is
+    described on the other too, backed by the same file or folder."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+
+    def add_iscsi_lun(self, target_iqn: str, lun: int = 0, **kwargs: Any) -> Any:
+        made = self.first.add_iscsi_lun(target_iqn, lun, **kwargs)
+        kwargs.pop("size", None)
+        self.second.add_iscsi_lun(target_iqn, lun, **{**kwargs, "path": str(made.path)})
+        return made
+
+    def add_smb_share(self, unc: str, folder: str) -> None:
+        self.first.add_smb_share(unc, folder)
+        self.second.add_smb_share(unc, folder)
+
+    def smb_shares(self) -> Any:
+        return self.first.smb_shares()
+
+
+class VolumeMigrationTestCase(VolumesTestCase, TwoHostsTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(volume_attach_retry_count=0, mounted_disk_query_retry_interval=0,
+                   group="hyperv")
+
+    @property
+    def storage(self) -> Any:
+        return BothHostsStorage(*(open_host(self.host_state_file(h)).storage
+                                  for h in self.COMPUTE_HOSTS))
+
+    def connected(self, host: str) -> tuple[list[str], list[str]]:
+        """The host's iSCSI sessions (targets) and SMB mappings."""
+        host_ = open_host(self.host_state_file(host))
+        with host_.session() as session:
+            mappings = [m["RemotePath"] for m in session.query(
+                "SELECT * FROM MSFT_SmbMapping", "root/Microsoft/Windows/SMB")]
+        return sorted(s["target"] for s in host_.storage.iscsi_sessions()), mappings
+
+    def volume_slots(self, server: dict[str, Any], host: str) -> dict[str, tuple[str, int]]:
+        """Where the VM on `host` has the iSCSI volume (a passthrough disk) and the SMB
+        volume (its image on the share): {"iscsi" | "smb": (controller, slot)}."""
+        [vm] = self.vms_of(server, host)
+        found = {}
+        for disk in open_host(self.host_state_file(host)).storage.guest_disks(vm["name"]):
+            if disk.kind == "passthrough":
+                found["iscsi"] = (disk.controller, disk.slot)
+            elif SHARE.lower() in str(disk.path).lower():
+                found["smb"] = (disk.controller, disk.slot)
+        return found
+
+    def guest_sizes(self, server: dict[str, Any], host: str) -> list[tuple[str, int, int]]:
+        [vm] = self.vms_of(server, host)
+        return sorted((d.controller, d.slot, d.size) for d in
+                      open_host(self.host_state_file(host)).storage.guest_disks(vm["name"]))

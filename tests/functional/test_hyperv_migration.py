@@ -18,6 +18,7 @@ from hyperv_emulator import init_host, open_host
 from hyperv_emulator.inventory import describe
 from hyperv_emulator.profiles import load_profile
 from nova_hyperv.ops import instance_files
+from nova_hyperv.ops.migration import KEPT_VM_FILE
 
 
 class ResizeTest(TwoHostsTestCase):
@@ -39,7 +40,8 @@ class ResizeTest(TwoHostsTestCase):
         # The source keeps its VM, off, and its files aside until the resize is confirmed.
         [kept] = self.vms_of(server, source)
         self.assertEqual((before["id"], "Off"), (kept["id"], kept["state"]))
-        self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, source, "_revert"))
+        self.assertEqual(["eph0.vhdx", KEPT_VM_FILE, "root.vhdx"],
+                         self.files(server, source, "_revert"))
         self.assertEqual([], self.files(server, source))
 
         self._confirm_resize(server)
@@ -229,7 +231,8 @@ class MigrationFaultTest(TwoHostsTestCase):
         self.assertEqual([] if step == "copy" else ["eph0.vhdx", "root.vhdx"],
                          self.files(server, dest))
         self.assertEqual(["Off"], [vm["state"] for vm in self.vms_of(server, source)])
-        self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, source, "_revert"))
+        self.assertEqual(["eph0.vhdx", KEPT_VM_FILE, "root.vhdx"],
+                         self.files(server, source, "_revert"))
 
         server = self._reboot_server(server, hard=True)
         vm = self.vm(server, dest)
@@ -359,7 +362,8 @@ class SharedStorageTest(TwoHostsTestCase):
 
         server = self._resize_server(server, self.flavor(ephemeral=2))
         self.assertEqual(2 * GiB, self.disk_size(server, dest, "eph0.vhdx"))
-        self.assertEqual(["eph0.vhdx", "root.vhdx"], self.files(server, source, "_revert"))
+        self.assertEqual(["eph0.vhdx", KEPT_VM_FILE, "root.vhdx"],
+                         self.files(server, source, "_revert"))
         server = self._revert_resize(server)  # the destination keeps the files (shared)
         self.assertEqual(before, self.vm(server, source))
         self.assertEqual(GiB, self.disk_size(server, source, "eph0.vhdx"))

@@ -12,7 +12,7 @@ from typing import Any
 
 from nova import context
 from nova.objects import instance as instance_obj
-from tests.functional.cinder_volumes import VolumesTestCase
+from tests.functional.cinder_volumes import VolumeMigrationTestCase, VolumesTestCase
 from tests.functional.hyperv_base import HyperVTestCase, TwoHostsTestCase
 
 
@@ -201,18 +201,15 @@ class LifecycleRoundTripTest(Counting, HyperVTestCase):
         self.assertEqual({"snapshot (running VM)": 5, "rescue": 8, "unrescue": 10}, costs)
 
 
-class MigrationRoundTripTest(TwoHostsTestCase):
+class MovesCounting(TwoHostsTestCase):
     def counts(self, host: str) -> dict[str, dict[str, int]]:
         return self.computes[host].manager.driver._host.client.session.counters.snapshot()
 
-    def test_round_trips_of_resize_revert_and_confirm(self) -> None:
-        for host in self.COMPUTE_HOSTS:  # each host reads its vSwitch once, then keeps it
-            self.computes[host].manager.driver._host.client.switch(None)
-        flavor = self.flavor(ephemeral=1)
-        server = self.boot(flavor=flavor, networks=[{"uuid": self.neutron.network_1["id"]}])
+    def move_costs(self, server: dict[str, Any], bigger: str) -> dict[str, int]:
+        """Resize to `bigger`, revert, resize again and confirm; each step's round trips
+        on the host that ran it."""
         source = self.host_of(server)
         dest = self.other(source)
-        bigger = self.flavor(vcpu=2, ephemeral=2)
         costs = {}
 
         def measure(step: Any, *names: tuple[str, str]) -> None:
@@ -229,6 +226,19 @@ class MigrationRoundTripTest(TwoHostsTestCase):
                 (dest, "destroy"), (source, "finish_revert_migration"))
         self._resize_server(server, bigger)
         measure(lambda: self._confirm_resize(server), (source, "confirm_migration"))
+        return costs
+
+    def keep_switches(self) -> None:
+        for host in self.COMPUTE_HOSTS:  # each host reads its vSwitch once, then keeps it
+            self.computes[host].manager.driver._host.client.switch(None)
+
+
+class MigrationRoundTripTest(MovesCounting):
+    def test_round_trips_of_resize_revert_and_confirm(self) -> None:
+        self.keep_switches()
+        flavor = self.flavor(ephemeral=1)
+        server = self.boot(flavor=flavor, networks=[{"uuid": self.neutron.network_1["id"]}])
+        costs = self.move_costs(server, self.flavor(vcpu=2, ephemeral=2))
         self.assertEqual({
             # find, then the guest shutdown: its component, InitiateShutdown, one look
             "migrate_disk_and_power_off (source)": 4,
@@ -238,5 +248,27 @@ class MigrationRoundTripTest(TwoHostsTestCase):
             # find the kept VM, start it and one job poll
             "finish_revert_migration (source)": 3,
             # find the kept VM, check its note, DestroySystem and one job poll
+            "confirm_migration (source)": 4,
+        }, costs)
+
+
+class VolumeMigrationRoundTripTest(MovesCounting, VolumeMigrationTestCase):
+    def test_round_trips_of_moving_a_server_with_an_iscsi_volume(self) -> None:
+        self.keep_switches()
+        server = self.boot(flavor=self.flavor())
+        self.attach(server, self.iscsi_volume())
+        costs = self.move_costs(server, self.flavor(vcpu=2))
+        self.assertEqual({
+            # as without a volume, then its drives, remove + job, the target's sessions
+            # and disks, forget the persistent login, log out (a detach but the find)
+            "migrate_disk_and_power_off (source)": 11,
+            # as without a volume, then discover + log in, the session's disks, the host
+            # drive, the passthrough drive (added with the VM's other drives)
+            "finish_migration (destination)": 13,
+            # as without a volume, then the target's sessions and disks, forget, log out
+            "destroy (destination)": 10,
+            # as without a volume, then its drives and an attach but the find
+            "finish_revert_migration (source)": 10,
+            # nothing is connected any more: as without a volume
             "confirm_migration (source)": 4,
         }, costs)

@@ -79,7 +79,8 @@ def inject(ctx: Ctx, cls: ResolvedClass, method: Method, instance: Instance | No
 
 def _refusal(fault: dict[str, Any], cls: ResolvedClass, method: Method,
              instance: Instance | None, args: Args) -> Refused:
-    is_vm = instance is not None and instance.get("Caption") == "Virtual Machine"
+    is_vm = (instance is not None and instance.is_a("Msvm_ComputerSystem")
+             and instance.get("Caption") == "Virtual Machine")
     job_type = None
     if method.name.lower() == "requeststatechange" and is_vm:
         job_type = _STATE_JOB_TYPES.get(args.get("RequestedState"))

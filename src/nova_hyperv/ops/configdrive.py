@@ -8,6 +8,11 @@ fixed VHD (the ISO's bytes plus a VHD footer, written by vhdfile, no qemu-img ne
 and the ISO is removed. The plan put it at IDE 1:0 (generation 1) or in the SCSI slot
 kept for it (generation 2). `[hyperv] config_drive_inject_password` puts the admin
 password into the metadata.
+
+A config drive moved by a cold migration or resize is the same drive (it holds what
+only spawn knew: the admin password, injected files); if the destination attaches
+config drives the other way (`config_drive_cdrom` differs), `match_plan` turns the
+copied file into the form its plan wants, byte for byte.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from nova.virt import configdrive
 import vhdfile
 from nova_hyperv import rules
 
-__all__ = ["ISO_NAME", "build_config_drive", "check_format", "iso_to_fixed_vhd"]
+__all__ = ["ISO_NAME", "VHD_NAME", "build_config_drive", "check_format", "fixed_vhd_to_iso",
+           "iso_to_fixed_vhd", "match_plan"]
 
 ISO_NAME = "configdrive.iso"
+VHD_NAME = "configdrive.vhd"
 CHUNK = 1 << 20
 
 
@@ -59,6 +66,38 @@ def iso_to_fixed_vhd(source: str, destination: str) -> None:
         raise
 
 
+def fixed_vhd_to_iso(source: str, destination: str) -> None:
+    """The raw image a fixed VHD holds (what `iso_to_fixed_vhd` put in it)."""
+    size = vhdfile.inspect(source).virtual_size
+    partial = destination + ".part"
+    try:
+        with vhdfile.open_disk(source) as disk, open(partial, "wb") as stream:
+            for offset in range(0, size, CHUNK):
+                stream.write(disk.read(offset, min(CHUNK, size - offset)))
+        os.replace(partial, destination)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        raise
+
+
+def match_plan(plan: rules.VmPlan, directory: str) -> None:
+    """Give a config drive copied from another host the form `plan` attaches (an ISO on
+    a DVD drive or a fixed VHD), converting the other form if that is what is there."""
+    disk = next((d for d in plan.disks if d.kind == "config_drive"), None)
+    if disk is None or not disk.file_name:
+        return
+    wanted = os.path.join(directory, disk.file_name)
+    if os.path.exists(wanted):
+        return
+    convert, other = ((fixed_vhd_to_iso, VHD_NAME) if disk.device == "dvd"
+                      else (iso_to_fixed_vhd, ISO_NAME))
+    source = os.path.join(directory, other)
+    if os.path.exists(source):
+        convert(source, wanted)
+        os.remove(source)
+
+
 def build_config_drive(instance: Any, plan: rules.VmPlan, directory: str, *,
                        conf: Any, injected_files: Any = None, admin_password: str | None = None,
                        network_info: Any = None) -> str:
@@ -75,7 +114,7 @@ def build_config_drive(instance: Any, plan: rules.VmPlan, directory: str, *,
         builder.make_drive(iso)
     if disk.device == "dvd":
         return iso
-    vhd = os.path.join(directory, disk.file_name or "configdrive.vhd")
+    vhd = os.path.join(directory, disk.file_name or VHD_NAME)
     try:
         iso_to_fixed_vhd(iso, vhd)
     finally:

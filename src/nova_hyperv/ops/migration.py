@@ -2,11 +2,14 @@
 
 Nova's flow, and this driver's part in it (docs/driver.md, "Cold migration and resize"):
 
-- source, `migrate_disk_and_power_off`: refuse a flavor that would shrink a disk (before
-  anything changes), power off, move the files aside into `<uuid>_revert`. The VM stays
-  defined, off, until the resize is confirmed or reverted: a revert gives back the very
-  same VM (its id, devices, assigned PCI device). Any failure puts the files and the
-  power state back and raises InstanceFaultRollback: the instance is as it was.
+- source, `migrate_disk_and_power_off`: refuse a flavor that would shrink a disk and a
+  VM with a vTPM (before anything changes), power off, take the Cinder volumes off the
+  VM and disconnect them (nova ends their connections here next), move the files aside
+  into `<uuid>_revert` with a record of where the volumes were. The VM stays defined,
+  off, until the resize is confirmed or reverted: a revert gives back the very same VM
+  (its id, devices, assigned PCI device, its volumes at their slots). Any failure puts
+  the files, the volumes and the power state back and raises InstanceFaultRollback: the
+  instance is as it was.
 - destination, `finish_migration`: copy the files from the source's revert folder, plan
   the VM for the new flavor (`rules.plan_resize`: the whole VM, so RemoteFX, PCI
   devices, QoS, vNUMA and dynamic memory follow the new flavor), reconnect a
@@ -16,7 +19,8 @@ Nova's flow, and this driver's part in it (docs/driver.md, "Cold migration and r
   the hard reboot Nova advises after a failed resize builds the VM again from them.
 - source, `confirm_migration`: remove the kept VM and the revert folder.
 - destination `destroy` (Nova's revert_resize), then source `finish_revert_migration`:
-  the files go back, the kept VM starts.
+  the files go back, the volumes are connected and put back where they were, the kept
+  VM starts.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ import shutil
 from typing import Any
 
 from nova import exception, objects
+from oslo_serialization import jsonutils
 
 import vhdfile
 from nova_hyperv import rules
 from nova_hyperv.conf import EMULATED_SCHEME
 from nova_hyperv.hyperv import RequestedState, Vm, VmNotFound, VmState
-from nova_hyperv.ops import instance_disks, instance_files
+from nova_hyperv.ops import configdrive, instance_disks, instance_files
 from nova_hyperv.ops import request as nova_request
 from nova_hyperv.ops.errors import fault_text, nova_errors, translate
 from nova_hyperv.ops.images import disk_math_for
@@ -42,6 +47,7 @@ from nova_hyperv.ops.instance_disks import RootFile
 from nova_hyperv.ops.instance_files import REVERT_SUFFIX, SourceFiles
 from nova_hyperv.ops.network import check_vif_types
 from nova_hyperv.ops.vmops import InstanceOps
+from nova_hyperv.ops.volumes import Address
 
 __all__ = ["SOURCE_KEY", "MigrationOps"]
 
@@ -52,6 +58,9 @@ LOG = logging.getLogger(__name__)
 # destination after a failed copy pulls them from there (compute-hyperv kept the same in
 # `backup_location`).
 SOURCE_KEY = "hyperv_resize_source"
+# In the source's revert folder: where the kept VM had its volumes, and the instance's
+# device metadata as they were there (`_write_kept`).
+KEPT_VM_FILE = "kept-vm.json"
 
 
 def _image_id(instance: Any, image_meta: Any) -> str | None:
@@ -80,9 +89,12 @@ class MigrationOps:
     # -- source -------------------------------------------------------------------
 
     def migrate_disk_and_power_off(self, context: Any, instance: Any, flavor: Any,
-                                   timeout: int, retry_interval: int) -> str:
-        """Power off and set the files aside; the destination's `disk_info`."""
+                                   block_device_info: Any, timeout: int,
+                                   retry_interval: int) -> str:
+        """Power off, let go of the volumes and set the files aside; the destination's
+        `disk_info`."""
         directory, revert = self.vmops.instance_dir(instance), self.revert_dir(instance)
+        self._check_movable(instance)
         vm = self.vmops.find(instance)
         try:
             root, disks = instance_disks.read_disks(directory)
@@ -97,12 +109,16 @@ class MigrationOps:
                 message=f"cannot read the instance's disks in {directory}: {error}")
             ) from error
         running = vm.state != VmState.OFF
+        released: dict[str, Address] = {}
         try:
             self.vmops.power_off(instance, timeout, retry_interval, vm=vm)
+            # nova ends the volumes' connections to this host next: the kept VM lets go
+            released = self.vmops.volumes.release(vm, block_device_info)
             shutil.rmtree(revert, ignore_errors=True)  # a stale one, from a failed move
             moved = instance_files.move_files(directory, revert)
+            _write_kept(revert, released, instance)
         except Exception as error:
-            self._undo_migrate(instance, error, running)
+            self._undo_migrate(instance, error, running, vm, block_device_info, released)
             raise exception.InstanceFaultRollback(
                 inner_exception=translate(error, instance)) from error
         LOG.info("%s: VM off, files set aside in %s for the destination", instance.uuid,
@@ -113,14 +129,32 @@ class MigrationOps:
         instance.system_metadata[SOURCE_KEY] = disk_info  # nova saves the instance next
         return disk_info
 
-    def _undo_migrate(self, instance: Any, error: Exception, running: bool) -> None:
-        """Put the files back and the VM in its power state; if that fails too, the
-        instance is in trouble (ERROR), not as it was: raise the first error."""
+    def _check_movable(self, instance: Any) -> None:
+        """A vTPM's state (its keys, sealed to the VM's key protector) lives with the VM
+        on this host; the destination builds a new VM, which cannot have it: refused
+        before anything changes."""
+        key = nova_request.vtpm_property(instance)
+        if key is not None:
+            raise exception.InstanceFaultRollback(
+                inner_exception=exception.OperationNotSupportedForVTPM(message=(
+                    f"image property {key} = required: cold migration and resize of a VM "
+                    "with a virtual TPM are not supported; its TPM state and key protector "
+                    "stay with the VM on this host, and the VM the destination would build "
+                    "could not unseal the guest's keys. The server stays here, unchanged")))
+
+    def _undo_migrate(self, instance: Any, error: Exception, running: bool, vm: Vm,
+                      block_device_info: Any, released: dict[str, Address]) -> None:
+        """Put the files and the volumes back and the VM in its power state; if that
+        fails too, the instance is in trouble (ERROR), not as it was: raise the first
+        error."""
         directory, revert = self.vmops.instance_dir(instance), self.revert_dir(instance)
         try:
             if os.path.isdir(revert):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(revert, KEPT_VM_FILE))
                 instance_files.move_files(revert, directory)
                 shutil.rmtree(revert)
+            self.vmops.volumes.restore(vm, block_device_info, released)
             if running:
                 self.vmops.set_state(instance, RequestedState.START)
         except Exception:
@@ -128,8 +162,10 @@ class MigrationOps:
             raise translate(error, instance) from error
 
     def confirm_migration(self, instance: Any) -> None:
-        """The resize stays: remove the kept VM and the files set aside."""
+        """The resize stays: remove the kept VM and the files set aside (its volumes
+        were let go of when it was powered off)."""
         instance.system_metadata.pop(SOURCE_KEY, None)
+        self.vmops.consoles.stop(instance.uuid)
         self.remove_leftover_vm(instance)
         shutil.rmtree(self.revert_dir(instance), ignore_errors=True)
         directory = self.vmops.instance_dir(instance)
@@ -143,10 +179,12 @@ class MigrationOps:
 
     def finish_revert_migration(self, context: Any, instance: Any, network_info: Any,
                                 block_device_info: Any, power_on: bool) -> None:
-        """The files back where they were; the kept VM started again."""
+        """The files back where they were; the kept VM gets its volumes again (where it
+        had them) and its device metadata, and is started again."""
         instance.system_metadata.pop(SOURCE_KEY, None)
         directory, revert = self.vmops.instance_dir(instance), self.revert_dir(instance)
         with nova_errors(instance):
+            addresses, metadata = _take_kept(revert)
             if os.path.isdir(revert):
                 for name in instance_files.top_level_files(directory):
                     os.unlink(os.path.join(directory, name))  # the destination's (shared)
@@ -160,6 +198,10 @@ class MigrationOps:
             self._realize(context, instance, objects.ImageMeta.from_instance(instance),
                           network_info, block_device_info, power_on, resize=False)
             return
+        with nova_errors(instance):
+            self.vmops.volumes.restore(vm, block_device_info, addresses)
+        if metadata is not None:  # the destination's VM had its own addresses
+            instance.device_metadata = metadata
         if power_on:
             with nova_errors(instance):
                 vm = self.client.set_state(vm, RequestedState.START)
@@ -254,6 +296,7 @@ class MigrationOps:
                     devices, ephemerals=rules.resized_ephemerals(
                         devices.ephemerals, request.flavor.ephemeral_gb)))
                 plan = rules.plan_instance(request, facts, config, disk_math=math)
+            configdrive.match_plan(plan, directory)
             prepared = instance_disks.prepare_disks(plan, directory, root)
         vm = self.vmops.build_vm(instance, plan, prepared.files, network_info, power_on,
                                  block_device_info)
@@ -294,3 +337,40 @@ class MigrationOps:
 
     def remove_probe(self, data: dict[str, str]) -> None:
         instance_files.remove_probe(self.host.instances_path, data["filename"])
+
+
+# -- what the source keeps about its VM until the confirm or revert ----------------------
+
+def _write_kept(revert: str, addresses: dict[str, Address], instance: Any) -> None:
+    """Where the kept VM had its volumes, and the instance's device metadata as they
+    describe it, in the revert folder (not among the files the destination copies)."""
+    metadata = instance.device_metadata
+    record = {"volumes": {k: list(v) for k, v in addresses.items()},
+              "device_metadata": metadata.obj_to_primitive() if metadata else None}
+    path = os.path.join(revert, KEPT_VM_FILE)
+    try:
+        with open(path + ".part", "w", encoding="utf-8") as stream:
+            stream.write(jsonutils.dumps(record))
+        os.replace(path + ".part", path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path + ".part")
+        raise
+
+
+def _take_kept(revert: str) -> tuple[dict[str, Address], Any]:
+    """The record `_write_kept` left (removed from the folder); nothing if there is none
+    (a revert folder of an older driver, or none at all)."""
+    path = os.path.join(revert, KEPT_VM_FILE)
+    try:
+        with open(path, encoding="utf-8") as stream:
+            record = jsonutils.loads(stream.read())
+    except FileNotFoundError:
+        return {}, None
+    os.unlink(path)
+    addresses = {str(k): (str(v[0]), int(v[1]), int(v[2]))
+                 for k, v in (record.get("volumes") or {}).items()}
+    primitive = record.get("device_metadata")
+    metadata = objects.InstanceDeviceMetadata.obj_from_primitive(primitive) \
+        if primitive else None
+    return addresses, metadata

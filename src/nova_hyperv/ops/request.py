@@ -120,6 +120,11 @@ def console_pipes(instance: Any) -> tuple[dict[str, str], bool]:
     return {port.mode: port.pipe for port in ports}, shielding.shielded_requested(image)
 
 
+def vtpm_property(instance: Any) -> str | None:
+    """The instance's image property asking for a vTPM (shielded or not), if any."""
+    return shielding.vtpm_property(rules.Image(properties=image_properties(instance)))
+
+
 def hyperv_config(conf: Any) -> rules.HyperVConfig:
     group = conf.hyperv
     return rules.HyperVConfig(

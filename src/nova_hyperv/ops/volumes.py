@@ -15,6 +15,7 @@ detach: each volume on the VM with its bus, address, serial (the volume id) and 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -46,6 +47,7 @@ __all__ = ["VolumeOps", "volume_id_of"]
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
+Address = tuple[str, int, int]  # a drive's (bus, controller, slot)
 MULTIPATH_FEATURE = "Multipath-IO"
 _HOST_ERRORS = (HyperVError, CimError)
 
@@ -204,6 +206,29 @@ class VolumeOps:
             instance.device_metadata, set(tags) | {removed} - {None}, addresses, tags)
         instance.save()
 
+    def _put_on_vm(self, vm: Vm, disks: VmDisks, target: VolumeTarget, volume_id: str,
+                   place: rules.DiskPlan) -> None:
+        """Connect the volume and give the VM its drive at `place`, retried; a failed
+        attempt leaves neither the drive nor the connection."""
+        what = f"volume {volume_id}"
+
+        def attempt() -> None:
+            volume = self.volumes.connect(target, what)
+            vmdisks.attach(self.client.session, self.client.service, vm.path, disks,
+                           bus=place.bus, controller=place.controller, slot=place.slot,
+                           serial=volume_id, volume=volume, iops_limit=place.iops_limit,
+                           timeout=self.client.job_timeout)
+
+        def undo() -> None:
+            left = read_vm_disks(self.client.session, vm.guid).volume(volume_id)
+            if left is not None:
+                vmdisks.detach(self.client.session, self.client.service, left,
+                               self.client.job_timeout)
+            self.volumes.disconnect(target)
+
+        with self.volumes.serialized(target):
+            self._retrying(what, attempt, undo)
+
     def attach(self, context: Any, connection_info: Mapping[str, Any], instance: Any,
                disk_bus: str | None = None, device_type: str | None = None) -> None:
         volume_id = volume_id_of(connection_info)
@@ -236,24 +261,8 @@ class VolumeOps:
                                              running=vm.state != VmState.OFF)
         except rules.RuleViolation as exc:
             raise failed(exc) from exc
-
-        def attempt() -> None:
-            volume = self.volumes.connect(target, what)
-            vmdisks.attach(self.client.session, self.client.service, vm.path, disks,
-                           bus=place.bus, controller=place.controller, slot=place.slot,
-                           serial=volume_id, volume=volume, iops_limit=place.iops_limit,
-                           timeout=self.client.job_timeout)
-
-        def undo() -> None:
-            left = read_vm_disks(self.client.session, vm.guid).volume(volume_id)
-            if left is not None:
-                vmdisks.detach(self.client.session, self.client.service, left,
-                               self.client.job_timeout)
-            self.volumes.disconnect(target)
-
         try:
-            with self.volumes.serialized(target):
-                self._retrying(what, attempt, undo)
+            self._put_on_vm(vm, disks, target, volume_id, place)
         except _HOST_ERRORS as exc:
             raise failed(exc) from exc
         LOG.info("attached %s to %s at %s %d:%d", what, instance.uuid, place.bus,
@@ -299,6 +308,83 @@ class VolumeOps:
             raise exception.NovaException(message=str(exc)) from exc
         LOG.info("volume %s: host disk %d refreshed; the guest sees the new size at its "
                  "next rescan", volume_id, disk.number)
+
+    # -- a VM kept for a revert (cold migration and resize) -----------------------------
+
+    def release(self, vm: Vm, block_device_info: Any) -> dict[str, Address]:
+        """Take the instance's volumes off its (off) VM and let go of them on this host:
+        nova ends their connections to this host right after migrate_disk_and_power_off,
+        and the VM kept for a revert must not hold host disks that are about to go.
+        {volume id: (bus, controller, slot)} where the VM had them, for `restore`. All or
+        nothing: if one cannot be released, those already released are given back."""
+        mappings = _volume_mappings(block_device_info)
+        if not mappings:
+            return {}
+        disks = read_vm_disks(self.client.session, vm.guid)
+        released: dict[str, Address] = {}
+        done: list[Mapping[str, Any]] = []
+        try:
+            for mapping in mappings:
+                info = mapping.get("connection_info") or {}
+                volume_id = volume_id_of(info)
+                drive = disks.volume(volume_id)
+                if drive is not None:
+                    vmdisks.detach(self.client.session, self.client.service, drive,
+                                   self.client.job_timeout)
+                    released[volume_id] = (drive.bus, drive.controller, drive.slot)
+                done.append(mapping)
+                try:
+                    target = self._target(info)
+                except VolumeConfigError as exc:
+                    LOG.warning("not disconnecting volume %s: %s", volume_id, exc)
+                    continue
+                with self.volumes.serialized(target):
+                    self.volumes.disconnect(target)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.restore(vm, {"block_device_mapping": done}, released)
+            raise
+        LOG.info("VM %s: volumes %s taken off and disconnected", vm.name,
+                 ", ".join(released) or "(none attached)")
+        return released
+
+    def restore(self, vm: Vm, block_device_info: Any, addresses: Mapping[str, Address]) -> None:
+        """Connect the instance's volumes again and put each on the (off) VM where it
+        was (`addresses`, from `release`), else in the first free slot of its bus. All
+        or nothing: on failure those put back are released again."""
+        mappings = _volume_mappings(block_device_info)
+        if not mappings:
+            return
+        disks = read_vm_disks(self.client.session, vm.guid)
+        generation = 1 if disks.ide else 2
+        occupied = disks.occupied()
+        restored: list[Mapping[str, Any]] = []
+        try:
+            for mapping in mappings:
+                info = mapping.get("connection_info") or {}
+                volume_id = volume_id_of(info)
+                if disks.volume(volume_id) is not None:
+                    continue
+                try:
+                    target = self._target(info)
+                except VolumeConfigError as exc:
+                    raise exception.InvalidInput(reason=str(exc)) from exc
+                where = addresses.get(volume_id)
+                qos = (info.get("data") or {}).get("qos_specs") or {}
+                place = rules.plan_volume_attach(
+                    rules.Volume(volume_id, target.kind, bus=where[0] if where else None,
+                                 qos_specs=qos), generation, occupied, running=False)
+                if where is not None and where not in occupied:
+                    place = dataclasses.replace(place, bus=where[0], controller=where[1],
+                                                slot=where[2])
+                self._put_on_vm(vm, disks, target, volume_id, place)
+                occupied.append((place.bus, place.controller, place.slot))
+                restored.append(mapping)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.release(vm, {"block_device_mapping": restored})
+            raise
+        LOG.info("VM %s: volumes connected and attached again", vm.name)
 
     # -- after a host restart ---------------------------------------------------------
 

@@ -18,7 +18,7 @@ from nova_hyperv.rules.request import Image, Instance
 from nova_hyperv.rules.secure_boot import os_type
 from nova_hyperv.rules.values import Spot, text
 
-__all__ = ["shielded_requested", "vtpm"]
+__all__ = ["shielded_requested", "vtpm", "vtpm_property"]
 
 VALUES = ("disabled", "required")
 _FSK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -134,3 +134,12 @@ def vtpm(
 def shielded_requested(image: Image) -> bool:
     """Whether the image asks for a shielded VM (whose consoles stay closed to the host)."""
     return _requested(image, "os_shielded_vm")
+
+
+def vtpm_property(image: Image) -> str | None:
+    """The image property that gives the VM a vTPM (`os_shielded_vm` or `os_vtpm` set
+    to required), if one does: such a VM's TPM state stays with it on its host."""
+    for key in ("os_shielded_vm", "os_vtpm"):
+        if _requested(image, key):
+            return key
+    return None

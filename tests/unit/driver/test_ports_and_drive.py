@@ -104,3 +104,39 @@ def test_a_failed_conversion_leaves_no_vhd(tmp_path: Path) -> None:
             pytest.raises(OSError, match="disk full"):
         configdrive.iso_to_fixed_vhd(str(iso), str(vhd))
     assert not vhd.exists()
+
+
+def _drive_plan(device: str) -> SimpleNamespace:
+    name = "configdrive.iso" if device == "dvd" else "configdrive.vhd"
+    return SimpleNamespace(disks=[SimpleNamespace(kind="root", file_name="root.vhdx"),
+                                  SimpleNamespace(kind="config_drive", file_name=name,
+                                                  device=device)])
+
+
+def test_a_moved_config_drive_takes_the_form_this_hosts_plan_attaches(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 64  # an ISO is whole 2 KiB sectors
+    (tmp_path / "configdrive.iso").write_bytes(data)
+    configdrive.match_plan(_drive_plan("disk"), str(tmp_path))  # DVD host -> disk host
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["configdrive.vhd"]
+    assert vhdfile.inspect(tmp_path / "configdrive.vhd").type.value == "fixed"
+    configdrive.match_plan(_drive_plan("disk"), str(tmp_path))  # already so: unchanged
+    configdrive.match_plan(_drive_plan("dvd"), str(tmp_path))  # and back
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["configdrive.iso"]
+    assert (tmp_path / "configdrive.iso").read_bytes() == data
+
+
+def test_no_config_drive_in_the_plan_or_the_folder_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "configdrive.vhd").write_bytes(b"left alone")
+    configdrive.match_plan(SimpleNamespace(disks=[]), str(tmp_path))
+    (tmp_path / "configdrive.vhd").unlink()
+    configdrive.match_plan(_drive_plan("dvd"), str(tmp_path))  # prepare_disks says missing
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_conversion_to_an_iso_leaves_the_vhd_and_no_iso(tmp_path: Path) -> None:
+    (tmp_path / "configdrive.iso").write_bytes(b"\1" * 4096)
+    configdrive.match_plan(_drive_plan("disk"), str(tmp_path))
+    with mock.patch.object(vhdfile.VirtualDisk, "read", side_effect=OSError("bad sector")), \
+            pytest.raises(OSError, match="bad sector"):
+        configdrive.match_plan(_drive_plan("dvd"), str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["configdrive.vhd"]

@@ -70,6 +70,22 @@ def test_every_call_from_the_nth_on_and_only_on_the_named_class(client: Client,
     client.ok(client.state(system, 3))
 
 
+def test_a_fault_on_a_method_of_a_class_that_is_no_vm(client: Client, host: Host) -> None:
+    """Storage classes have no Caption: the injected refusal names no VM (it once failed
+    with WBEM_E_INVALID_PROPERTY instead of the fault's code)."""
+    host.storage.add_iscsi_lun("iqn.2010-10.org.openstack:v1", 0, size=1 << 20,
+                               portal="10.0.0.5:3260")
+    storage = "root/Microsoft/Windows/Storage"
+    portal = f"\\\\.\\{storage.replace('/', chr(92))}:MSFT_iSCSITargetPortal"
+    client.session.invoke(portal, "New", TargetPortalAddress="10.0.0.5")
+    [target] = client.session.query("SELECT * FROM MSFT_iSCSITarget", storage)
+    assert client.session.invoke(target.path, "Connect",
+                                 NodeAddress=target["NodeAddress"]).return_value == 0
+    host.faults.add("Disconnect", code=32768, class_name="MSFT_iSCSITarget")
+    assert client.session.invoke(target.path, "Disconnect").return_value == 32768
+    assert client.session.invoke(target.path, "Disconnect").return_value == 0  # spent
+
+
 def test_job_methods_count_only_when_a_fault_names_the_job_class(client: Client,
                                                                  host: Host) -> None:
     host.update_settings(job_polls=-1)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from nova_hyperv.rules import Image, RuleViolation
+from nova_hyperv.rules.shielding import vtpm_property
+
 from .builders import GEN2, make_host, plan
 
 GUARDED = make_host(guarded=True)
@@ -53,3 +58,15 @@ def test_fsk_metadata_is_ignored_without_a_vtpm() -> None:
 
 def test_disabled_means_off() -> None:
     assert not plan(props={"os_vtpm": "disabled", "os_shielded_vm": "disabled"}).vtpm.enabled
+
+
+def test_the_property_that_gives_a_vm_a_vtpm() -> None:
+    def of(**props: str) -> str | None:
+        return vtpm_property(Image(properties=props))
+
+    assert of() is None
+    assert of(os_vtpm="disabled", os_shielded_vm="disabled") is None
+    assert of(os_vtpm="required") == "os_vtpm"
+    assert of(os_shielded_vm="required", os_vtpm="required") == "os_shielded_vm"
+    with pytest.raises(RuleViolation, match="os_vtpm"):
+        of(os_vtpm="maybe")
