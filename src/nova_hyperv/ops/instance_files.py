@@ -68,12 +68,19 @@ class SourceFiles:
         return json.dumps({"host": self.host, "instances_path": self.instances_path,
                            "folder": self.folder, "files": list(self.files)})
 
+    def location_json(self) -> str:
+        """Where the files are, without their names: short enough for nova's system
+        metadata (values of at most 255 characters in MySQL)."""
+        return json.dumps({"host": self.host, "instances_path": self.instances_path,
+                           "folder": self.folder})
+
     @classmethod
     def from_json(cls, text: str) -> SourceFiles:
         try:
             data = json.loads(text)
             return cls(host=str(data["host"]), instances_path=str(data["instances_path"]),
-                       folder=str(data["folder"]), files=tuple(str(f) for f in data["files"]))
+                       folder=str(data["folder"]),
+                       files=tuple(str(f) for f in data.get("files", ())))
         except (TypeError, ValueError, KeyError) as exc:
             raise ValueError(f"disk_info {text!r} does not say where the source host left "
                              f"the instance's files (it is not this driver's): {exc}") from exc

@@ -53,11 +53,12 @@ __all__ = ["SOURCE_KEY", "MigrationOps"]
 
 LOG = logging.getLogger(__name__)
 
-# Where the source left the files (SourceFiles as JSON), kept in the instance's system
-# metadata from the migration until its confirm or revert: a hard reboot on the
-# destination after a failed copy pulls them from there (compute-hyperv kept the same in
-# `backup_location`).
+# Where the source left the files (SourceFiles.location_json: no file names, so that it
+# fits nova's 255-character values), kept in the instance's system metadata from the
+# migration until its confirm or revert: a hard reboot on the destination after a failed
+# copy pulls them from there (compute-hyperv kept the same in `backup_location`).
 SOURCE_KEY = "hyperv_resize_source"
+SYSTEM_METADATA_MAX = 255  # nova's instance_system_metadata.value is a String(255)
 # In the source's revert folder: where the kept VM had its volumes, and the instance's
 # device metadata as they were there (`_write_kept`).
 KEPT_VM_FILE = "kept-vm.json"
@@ -123,11 +124,17 @@ class MigrationOps:
                 inner_exception=translate(error, instance)) from error
         LOG.info("%s: VM off, files set aside in %s for the destination", instance.uuid,
                  revert)
-        disk_info = SourceFiles(host=self.host.info().hostname,
-                                instances_path=self.host.instances_path,
-                                folder=os.path.basename(revert), files=tuple(moved)).to_json()
-        instance.system_metadata[SOURCE_KEY] = disk_info  # nova saves the instance next
-        return disk_info
+        source = SourceFiles(host=self.host.info().hostname,
+                             instances_path=self.host.instances_path,
+                             folder=os.path.basename(revert), files=tuple(moved))
+        location = source.location_json()
+        if len(location) <= SYSTEM_METADATA_MAX:  # nova saves the instance next
+            instance.system_metadata[SOURCE_KEY] = location
+        else:
+            LOG.warning("%s: the source location (%d characters) does not fit nova's "
+                        "system metadata; a failed copy on the destination then cannot "
+                        "be recovered by a hard reboot", instance.uuid, len(location))
+        return source.to_json()
 
     def _check_movable(self, instance: Any) -> None:
         """A vTPM's state (its keys, sealed to the VM's key protector) lives with the VM
@@ -239,7 +246,10 @@ class MigrationOps:
             # own aside, so what is here is stale too).
             for name in instance_files.top_level_files(directory):
                 os.unlink(os.path.join(directory, name))
-            instance_files.copy_files(folder, source.files, directory)
+            # The location kept in system metadata names no files: all but our record.
+            names = source.files or [n for n in instance_files.top_level_files(folder)
+                                     if n != KEPT_VM_FILE]
+            instance_files.copy_files(folder, names, directory)
         return source, folder
 
     def recreate(self, context: Any, instance: Any, network_info: Any,

@@ -49,6 +49,19 @@ def test_source_files_round_trip_through_json() -> None:
         SourceFiles.from_json("/srv/i/u_revert")  # compute-hyperv's plain path
 
 
+def test_the_location_kept_in_system_metadata_names_no_files_and_fits_255() -> None:
+    uuid = "6f1c2d3e-4b5a-4c6d-8e7f-901234567890"
+    files = ("root.vhdx", "eph0.vhdx", "eph1.vhdx", "eph2.vhdx", "swap.vhdx",
+             "configdrive.vhd", "console.log", "console.log.1")
+    source = SourceFiles("HYPERV-HOST-01", "D:\\Hyper-V\\OpenStack\\Instances",
+                         f"{uuid}_revert", files)
+    assert len(source.to_json()) > 255  # the whole disk_info would not fit
+    location = source.location_json()
+    assert len(location) <= 255
+    assert SourceFiles.from_json(location) == SourceFiles(
+        source.host, source.instances_path, source.folder, ())
+
+
 def _files(folder: Path, *names: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
