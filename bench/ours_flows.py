@@ -160,6 +160,13 @@ class OursFlows:
         # The host's initiator ports (iSCSI name, FC HBA ports), which the driver keeps
         # for 10 minutes, as after the first volume attach of a running nova-compute.
         self.driver.get_volume_connector(None)
+        # nova's database layer, warm in a running nova-compute (SQLAlchemy maps its
+        # models at the first query: about 0.1 s, which the first spawn would carry).
+        from nova import objects
+
+        unknown = "00000000-0000-4000-8000-000000000000"
+        objects.VirtualInterfaceList.get_by_instance_uuid(self.context, unknown)
+        objects.BlockDeviceMappingList.get_by_instance_uuid(self.context, unknown)
 
     @property
     def counters(self) -> Counters:

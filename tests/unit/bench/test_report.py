@@ -181,10 +181,14 @@ def test_the_vhdfile_line_names_where_qemu_img_is_faster() -> None:
 operation                                               vhdfile s  qemu-img s   ratio
 create dynamic VHDX                                        0.0100      0.0148    0.68
 convert VHD -> VHDX dynamic                                0.3017      0.1470    2.05
+inspect VHDX (CLI process)                                 0.1142      0.0043   26.37
 """
     assert run_all.vhdfile_summary(output) == (
-        "vhdfile against qemu-img: at least as fast in 1 of 2 operations (target: all); "
-        "slower in: convert VHD -> VHDX dynamic (2.05).")
+        "vhdfile against qemu-img: at least as fast in 1 of 3 operations (target: all); "
+        "slower in: convert VHD -> VHDX dynamic (2.05), inspect VHDX (CLI process) (26.37)."
+        f" convert VHD -> VHDX dynamic: {run_all.UNEXPLAINED}"
+        " inspect VHDX (CLI process): "
+        f"{run_all.WHY_SLOWER['inspect VHDX (CLI process)']}")
     assert "not recognised" in run_all.vhdfile_summary("nothing here")
 
 
