@@ -97,7 +97,8 @@ def _scale_run(total: int | None, rss: int | None) -> dict[str, Any]:
         return {"label": "nova-hyperv", "not_ready": "later"}
     ops = {k: {"trips": {"total": total}, "seconds": 0.5} for k in scale.TITLES}
     return {"label": "os-win 5.9.0", "not_ready": None, "ops": ops,
-            "rss_start_kib": 1024, "rss_peak_kib": rss}
+            "rss_start_kib": 1024, "rss_started_kib": 2048, "threads_started": 3,
+            "rss_peak_kib": rss}
 
 
 def test_scale_section_has_a_column_per_driver_and_count() -> None:
@@ -111,7 +112,8 @@ def test_scale_section_has_a_column_per_driver_and_count() -> None:
                              "nova-hyperv N=10", "nova-hyperv N=100"]
     assert trips.rows[0] == ["list_instances", "41", "401", EMPTY, EMPTY]
     assert wall.rows[0] == ["list_instances", "500 ms", "500 ms", EMPTY, EMPTY]
-    assert resources.rows[1] == ["100", "2.0 MiB", "1 ms", "1 MiB", "72 MiB", EMPTY, EMPTY]
+    assert resources.rows[1] == ["100", "2.0 MiB", "1 ms", "1 MiB", "2 MiB", "3", "72 MiB",
+                                 EMPTY, EMPTY, EMPTY, EMPTY]
     assert "nova-hyperv: no numbers yet: later" in section.notes
 
 
@@ -144,6 +146,8 @@ def test_headline_says_which_targets_our_driver_meets() -> None:
         "1.00 s", "250 ms", "0.25"]
     assert rows["peak RSS, driver + emulated host, 100 VMs"][0:2] == ["72 MiB", "350 MiB"]
     assert rows["peak RSS, driver + emulated host, 100 VMs"][-1] == "MISSED"
+    assert headline.notes[0].startswith(
+        "nova-hyperv's RSS after start-up: 2 MiB with 3 threads at 100 VMs, 2 MiB with 3 at 10")
 
 
 def test_latency_section_compares_wall_times() -> None:
