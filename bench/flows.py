@@ -21,6 +21,7 @@ from typing import Protocol
 
 import vhdfile
 from hyperv_emulator.counters import KINDS, Counters, RoundTrips
+from vhdfile import testimages
 
 GiB = 1024**3
 
@@ -202,9 +203,20 @@ def make_scenario(instances_dir: Path, *, volume_disks: tuple[int, int] = (3, 4)
 
 
 def make_disk_files(spec: InstanceSpec) -> None:
-    """The root and ephemeral files, as the image cache and Nova's flavor would leave them."""
+    """The root and ephemeral files, as the image cache and Nova's flavor would leave them.
+
+    The root is a bootable image of its generation (MBR with boot code; GPT with an EFI
+    system partition holding a loader): a driver that inspects the image before a
+    Secure Boot spawn (ours does: an unsigned-loader-less VM would never boot) must find
+    what a real image holds. Ephemerals are blank."""
     spec.directory.mkdir(parents=True, exist_ok=True)
-    for path in spec.local_disks:
+    if not spec.root.exists():
+        fmt = vhdfile.format_for_path(spec.root)
+        if spec.generation == 2:
+            testimages.gpt_uefi_image(spec.root, format=fmt, size=GiB)
+        else:
+            testimages.mbr_bios_image(spec.root, format=fmt, size=GiB)
+    for path in spec.ephemerals:
         if not path.exists():
             vhdfile.create(path, vhdfile.format_for_path(path), "dynamic", GiB)
 

@@ -68,7 +68,6 @@ class OsWinFlows:
         self._migrutils = utilsfactory.get_migrationutils()
         self._remotefx = remotefx
         self.notes = list(NOTES)
-        self._san_policy_pending = False
         self._warm()
 
     def _warm(self) -> None:
@@ -232,19 +231,7 @@ class OsWinFlows:
 
     def _check_san_policy(self) -> None:
         """Passthrough needs new disks offline: compute-hyperv read the SAN policy first."""
-        from os_win import exceptions
-
-        try:
-            self._diskutils.get_new_disk_policy()
-        except exceptions.x_wmi:
-            # Until the emulated storage namespace answers MSFT_StorageSetting.Get, the
-            # call fails; it is one round trip either way.
-            if not self._san_policy_pending:
-                self._san_policy_pending = True
-                self.notes.append(
-                    "os-win: the SAN policy read (MSFT_StorageSetting.Get) is pending on "
-                    "this emulated host (not implemented yet); counted, as it costs the "
-                    "same one round trip when it answers.")
+        self._diskutils.get_new_disk_policy()
 
     def _volume_resource_path(self, volume: Volume) -> str:
         path = self._vmutils.get_mounted_disk_by_drive_number(volume.drive_number)

@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -110,6 +111,7 @@ def scale(driver: str, state: Path, disks: Path, count: int, repeat: int) -> dic
         flows = open_flows(driver, host, state.parent)
     except NotReady as exc:
         return not_ready(driver, str(exc))
+    rss_started, threads_started = rss_kib("VmRSS"), threading.active_count()
     actions: Mapping[str, Callable[[], object]] = {
         "list_instances": flows.list_instances,
         "get_info_all": lambda: [flows.get_info(spec) for spec in instances],
@@ -132,6 +134,7 @@ def scale(driver: str, state: Path, disks: Path, count: int, repeat: int) -> dic
     return {
         "label": flows.label, "not_ready": None, "count": count, "ops": ops,
         "notes": list(flows.notes), "rss_start_kib": rss_before,
+        "rss_started_kib": rss_started, "threads_started": threads_started,
         "rss_peak_kib": rss_kib("VmHWM"), "state_bytes": state.stat().st_size,
     }
 

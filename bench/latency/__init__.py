@@ -54,6 +54,12 @@ def section(runs: dict[str, dict[float, dict[str, Any]]], latency_ms: float) -> 
         f"ratio: ours / os-win wall time at +{latency_ms:g} ms per round trip.",
         "Jobs finish at once on the emulated host (one poll each); os-win sleeps 0.1 s "
         "between polls of an unfinished job, which a real host's slower jobs would add.",
+        "Not the same work: nova-hyperv's spawn makes its disk files itself (the root as "
+        "a differencing child of the cached image, the ephemerals, fsynced: tens of ms"
+        " on this machine), inside its time; os-win's were made beforehand and are not in "
+        "its time. Both include the emulated host's own work (same process).",
+        "One spawn each (no repeats): the no-delay column moves with the machine's load "
+        "by tens of ms; the added delay is round trips x the delay.",
     ]
     for driver in DRIVERS:
         reason = runs[driver][latency_ms].get("not_ready")

@@ -163,6 +163,10 @@ class VolumeRoundTripTest(Counting, VolumesTestCase):
         self.api.create_server_external_events([{
             "name": "volume-extended", "server_uuid": server["id"], "tag": volume}])
         costs["extend_volume (iscsi)"] = self.cost(before, "extend_volume")
+        server = self._stop_server(server)
+        before = self.counts()
+        self._start_server(server)
+        costs["power_on (iscsi volume attached)"] = self.cost(before, "power_on")
         self.assertEqual({
             # find the VM, read its drives, discover + log in, the session's disks, the
             # host drive, add the passthrough drive
@@ -179,6 +183,10 @@ class VolumeRoundTripTest(Counting, VolumesTestCase):
             "detach_volume (smbfs)": 7,
             # the target's sessions and disks, refresh the disk
             "extend_volume (iscsi)": 3,
+            # two iSCSI volumes attached (the first and the extended one): find, drives,
+            # per volume its target's sessions and disks and the host drive (still that
+            # disk), start + job poll: the VM is found once
+            "power_on (iscsi volume attached)": 10,
         }, costs)
 
 

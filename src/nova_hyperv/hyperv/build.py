@@ -341,6 +341,7 @@ def create_vm(
         step = "attaching its disk images and connecting its network adapters"
         settings = [_medium(session, d, added[d.name], sources[d.name]) for d in plan.disks
                     if d.name not in volumes or volumes[d.name].kind != "passthrough"]
+        media = len(settings)  # a passthrough drive has no medium
         settings += [network.connection_setting(session, n.name, added[n.name],
                                                 switch)  # type: ignore[arg-type]
                      for n in plan.nics]
@@ -348,7 +349,7 @@ def create_vm(
             result = session.invoke(service, "AddResourceSettings",
                                     AffectedConfiguration=vm_path, ResourceSettings=settings)
             session.finish(result, step, timeout=timeout)
-            connections = list(result["ResultingResourceSettings"])[len(plan.disks):]
+            connections = list(result["ResultingResourceSettings"])[media:]
             step = "setting the VLAN and port security of its network adapters"
             for nic, connection in zip(plan.nics, connections, strict=True):
                 features = network.features_for(session, nic)

@@ -315,8 +315,10 @@ class InstanceOps:
         self.client.remember(instance.uuid, vm)
         return hardware.InstanceInfo(state=_power_state(vm.state))
 
-    def set_state(self, instance: Any, requested: RequestedState) -> Vm:
-        vm = self.find(instance)
+    def set_state(self, instance: Any, requested: RequestedState,
+                  vm: Vm | None = None) -> Vm:
+        """`vm` if the caller has just found it (one lookup less)."""
+        vm = vm or self.find(instance)
         with nova_errors(instance):
             vm = self.client.set_state(vm, requested)
         self.client.remember(instance.uuid, vm)
@@ -357,8 +359,8 @@ class InstanceOps:
     def power_on(self, instance: Any, block_device_info: Any = None) -> None:
         """Start the VM; its passthrough volumes first follow their host disks."""
         with nova_errors(instance):
-            self.volumes.fix_disk_paths(instance, block_device_info)
-        self.set_state(instance, RequestedState.START)
+            vm = self.volumes.fix_disk_paths(instance, block_device_info)
+        self.set_state(instance, RequestedState.START, vm)
 
     def resume_state_on_host_boot(self, instance: Any, block_device_info: Any = None) -> None:
         vm = self.find(instance)

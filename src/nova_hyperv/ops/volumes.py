@@ -388,9 +388,10 @@ class VolumeOps:
 
     # -- after a host restart ---------------------------------------------------------
 
-    def fix_disk_paths(self, instance: Any, block_device_info: Any) -> None:
+    def fix_disk_paths(self, instance: Any, block_device_info: Any) -> Vm | None:
         """Re-point passthrough drives whose volume is another host disk number now (a
-        host reboot renumbers disks), logging in again where the host has not."""
+        host reboot renumbers disks), logging in again where the host has not. Returns
+        the VM when it had to be found (the caller starts it without a second lookup)."""
         targets: list[tuple[str, VolumeTarget]] = []
         for mapping in _volume_mappings(block_device_info):
             info = mapping.get("connection_info") or {}
@@ -398,7 +399,7 @@ class VolumeOps:
                 with contextlib.suppress(VolumeConfigError):
                     targets.append((volume_id_of(info), self._target(info)))
         if not targets:
-            return
+            return None
         vm = self._vm(instance)
         disks = read_vm_disks(self.client.session, vm.guid)
         for volume_id, target in targets:
@@ -412,4 +413,4 @@ class VolumeOps:
                          volume_id, instance.uuid, volume.disk.number if volume.disk else "?")
                 vmdisks.repoint(self.client.session, self.client.service, drive,
                                 volume.resource, self.client.job_timeout)
-
+        return vm

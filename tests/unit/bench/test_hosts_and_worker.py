@@ -90,7 +90,8 @@ def test_our_periodic_tasks_do_not_grow_with_the_instances(tiny_scale: ScaleHost
     assert trips["get_info_all"] == TINY  # one lookup per instance, by name
     assert trips["sync_power_states"] == trips["list_instances"] == 1
     assert trips["update_provider_tree"] == 0 < trips["get_available_resource"]
-    assert result["rss_peak_kib"] >= result["rss_start_kib"] > 0
+    assert result["rss_peak_kib"] >= result["rss_started_kib"] > result["rss_start_kib"] > 0
+    assert result["threads_started"] >= 1
 
 
 def test_a_failing_child_says_why(tmp_path: Path) -> None:

@@ -97,7 +97,8 @@ def _scale_run(total: int | None, rss: int | None) -> dict[str, Any]:
         return {"label": "nova-hyperv", "not_ready": "later"}
     ops = {k: {"trips": {"total": total}, "seconds": 0.5} for k in scale.TITLES}
     return {"label": "os-win 5.9.0", "not_ready": None, "ops": ops,
-            "rss_start_kib": 1024, "rss_peak_kib": rss}
+            "rss_start_kib": 1024, "rss_started_kib": 2048, "threads_started": 3,
+            "rss_peak_kib": rss}
 
 
 def test_scale_section_has_a_column_per_driver_and_count() -> None:
@@ -111,22 +112,46 @@ def test_scale_section_has_a_column_per_driver_and_count() -> None:
                              "nova-hyperv N=10", "nova-hyperv N=100"]
     assert trips.rows[0] == ["list_instances", "41", "401", EMPTY, EMPTY]
     assert wall.rows[0] == ["list_instances", "500 ms", "500 ms", EMPTY, EMPTY]
-    assert resources.rows[1] == ["100", "2.0 MiB", "1 ms", "1 MiB", "72 MiB", EMPTY, EMPTY]
+    assert resources.rows[1] == ["100", "2.0 MiB", "1 ms", "1 MiB", "2 MiB", "3", "72 MiB",
+                                 EMPTY, EMPTY, EMPTY, EMPTY]
     assert "nova-hyperv: no numbers yet: later" in section.notes
-    headline = run_all.headline(roundtrips.Measured(
-        {"oswin": _result("os-win 5.9.0", 135), "ours": _result("nova-hyperv", 12)},
-        RoundTrips(queries=10)), data, Section("vhdfile", preformatted=""))
-    assert headline.tables[0].rows[0] == ["full-featured gen2 spawn, round trips", "135",
-                                          "12", "chain minimum 10; ours at most 16"]
-    assert headline.tables[0].rows[1][1:3] == ["401", EMPTY]
+
+
+def _latency_runs(seconds_each: float) -> dict[float, dict[str, Any]]:
+    ops = {k: {"trips": {"total": 10}, "seconds": seconds_each} for k in latency.TITLES}
+    return {0.0: {"ops": ops}, 5.0: {"ops": ops}}
+
+
+def test_headline_says_which_targets_our_driver_meets() -> None:
+    data = {"hosts": {10: {"seconds": 1.0, "bytes": 2**20}, 100: {"seconds": 0.1,
+                                                                  "bytes": 2**21}},
+            "runs": {"oswin": {10: _scale_run(41, 70 * 1024), 100: _scale_run(401, 72 * 1024)},
+                     "ours": {10: _scale_run(1, 100 * 1024), 100: _scale_run(1, 350 * 1024)}}}
+    data["runs"]["ours"][100]["ops"]["get_available_resource"]["trips"]["total"] = 2
+    headline = run_all.headline(
+        roundtrips.Measured({"oswin": _result("os-win 5.9.0", 135),
+                             "ours": _result("nova-hyperv", 12)}, RoundTrips(queries=10)),
+        data, Section("vhdfile", preformatted=""),
+        {"oswin": _latency_runs(1.0), "ours": _latency_runs(0.25)}, 5.0)
+    rows = {row[0]: row[1:] for row in headline.tables[0].rows}
+    assert rows["full-featured gen2 spawn, round trips"] == [
+        "135", "12", "0.09", "at most 16: an eighth of os-win, twice the chain minimum 10 "
+        "(ours / minimum: 1.20)", "met"]
+    assert rows["power-state sync at 10/100 VMs, round trips"] == [
+        "41 / 401", "1 / 1", "0.00", "O(1) in N", "met"]
+    # ours grows with N here (made up): the target is missed, and says so
+    assert rows["get_available_resource at 10/100 VMs, round trips"][1:] == [
+        "1 / 2", "0.00", "O(1) in N", "MISSED"]
+    assert rows["spawn full-featured gen2, wall time at +5 ms per round trip"][:3] == [
+        "1.00 s", "250 ms", "0.25"]
+    assert rows["peak RSS, driver + emulated host, 100 VMs"][0:2] == ["72 MiB", "350 MiB"]
+    assert rows["peak RSS, driver + emulated host, 100 VMs"][-1] == "MISSED"
+    assert headline.notes[0].startswith(
+        "nova-hyperv's RSS after start-up: 2 MiB with 3 threads at 100 VMs, 2 MiB with 3 at 10")
 
 
 def test_latency_section_compares_wall_times() -> None:
-    def runs(seconds_each: float | None) -> dict[float, dict[str, Any]]:
-        ops = {k: {"trips": {"total": 10}, "seconds": seconds_each} for k in latency.TITLES}
-        return {0.0: {"ops": ops}, 5.0: {"ops": ops}}
-
-    section = latency.section({"oswin": runs(1.0), "ours": runs(0.25)}, 5.0)
+    section = latency.section({"oswin": _latency_runs(1.0), "ours": _latency_runs(0.25)}, 5.0)
     assert section.tables[0].rows[0] == ["spawn basic gen1", "10", "1.00 s", "1.00 s", "10",
                                          "250 ms", "250 ms", "0.25"]
 
@@ -160,10 +185,14 @@ def test_the_vhdfile_line_names_where_qemu_img_is_faster() -> None:
 operation                                               vhdfile s  qemu-img s   ratio
 create dynamic VHDX                                        0.0100      0.0148    0.68
 convert VHD -> VHDX dynamic                                0.3017      0.1470    2.05
+inspect VHDX (CLI process)                                 0.1142      0.0043   26.37
 """
     assert run_all.vhdfile_summary(output) == (
-        "vhdfile against qemu-img: at least as fast in 1 of 2 operations (target: all); "
-        "slower in: convert VHD -> VHDX dynamic (2.05).")
+        "vhdfile against qemu-img: at least as fast in 1 of 3 operations (target: all); "
+        "slower in: convert VHD -> VHDX dynamic (2.05), inspect VHDX (CLI process) (26.37)."
+        f" convert VHD -> VHDX dynamic: {run_all.UNEXPLAINED}"
+        " inspect VHDX (CLI process): "
+        f"{run_all.WHY_SLOWER['inspect VHDX (CLI process)']}")
     assert "not recognised" in run_all.vhdfile_summary("nothing here")
 
 

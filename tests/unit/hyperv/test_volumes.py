@@ -324,6 +324,27 @@ def test_gen1_vm_boots_from_a_passthrough_volume_on_ide(client: HyperVClient, ho
 
 
 
+def test_a_vm_built_with_a_passthrough_volume_and_nics_gets_its_ports_features(
+        client: HyperVClient, host: Host, tmp_path: Path) -> None:
+    # A passthrough drive has no medium: the NICs' connections follow fewer media than
+    # disks in the second AddResourceSettings (the bench's full spawn failed on it).
+    host.storage.add_iscsi_lun(IQN, 0, size=GiB, portal=PORTAL)
+    vifs = (rules.Vif("plain", "fa:16:3e:00:00:0a"),
+            rules.Vif("tagged", "fa:16:3e:00:00:0b", vlan=100, port_security=False))
+    request = dataclasses.replace(
+        request_for(vifs=vifs, properties={"hw_machine_type": "hyperv-gen2"}),
+        block_devices=rules.BlockDevices(volumes=(rules.Volume("data-vol"),)))
+    plan = rules.plan_instance(request, client.host().facts)
+    vm = client.create_vm(plan, files=files_for(plan, tmp_path / "vm"),
+                          switch=client.switch(None), data_root=str(tmp_path / "vm"),
+                          volumes={"data-vol": volumes(client).connect(iscsi(0), "data")})
+    data = read_vm_disks(client.session, vm.guid).volume("data-vol")
+    assert data is not None and data.kind == "passthrough"
+    assert {n["name"]: (n["switch"], n["vlan"], n["mac_spoofing"])
+            for n in inventory(host)[0]["nics"]} == {"plain": ("external", None, False),
+                                                     "tagged": ("external", 100, True)}
+
+
 def test_volumes_sharing_a_target_or_share_are_serialized(client: HyperVClient) -> None:
     hv = volumes(client)
     with hv.serialized(iscsi(0)):
