@@ -29,8 +29,14 @@ class Snapshot:
 
     def __init__(self, summaries: list[VmSummary]) -> None:
         self.taken = time.monotonic()
-        self.summaries = summaries
+        # By GUID: the driver's own changes replace one entry in O(1) (remember/forget
+        # run on every spawn, power change and destroy, with thousands of VMs here).
+        self.by_guid = {s.guid: s for s in summaries}
         self.by_uuid = {s.instance_uuid: s for s in summaries if s.instance_uuid}
+
+    @property
+    def summaries(self) -> list[VmSummary]:
+        return list(self.by_guid.values())
 
     @property
     def age(self) -> float:
@@ -100,7 +106,7 @@ class HyperVClient:
                 return
             summary = VmSummary(vm.guid, vm.name, uuid, vm.state)
             found.by_uuid[uuid] = summary
-            found.summaries = [s for s in found.summaries if s.guid != vm.guid] + [summary]
+            found.by_guid[vm.guid] = summary
 
     def forget(self, uuid: str) -> None:
         with self._lock:
@@ -108,7 +114,7 @@ class HyperVClient:
             if found is not None:
                 gone = found.by_uuid.pop(uuid, None)
                 if gone is not None:
-                    found.summaries = [s for s in found.summaries if s.guid != gone.guid]
+                    found.by_guid.pop(gone.guid, None)
 
     def find_vm(self, name: str, uuid: str | None = None) -> Vm:
         return vms.find_vm(self.session, name, uuid)

@@ -95,6 +95,26 @@ def test_snapshot_lists_every_vm_in_one_round_trip(client: HyperVClient,
         assert stats.as_dict()["total"] == 1
 
 
+def test_the_cached_snapshot_follows_the_drivers_own_changes(client: HyperVClient,
+                                                              tmp_path: Path) -> None:
+    uuids = [f"00000000-0000-0000-0000-00000000000{i}" for i in range(3)]
+    vms = [make(client, tmp_path / str(i), name=f"instance-{i}", uuid=u)
+           for i, u in enumerate(uuids)]
+    client.snapshot()
+    started = client.set_state(vms[1], RequestedState.START)
+    client.remember(uuids[1], started)
+    cached = client.cached_snapshot(max_age=60)
+    assert cached is not None
+    assert cached.by_uuid[uuids[1]].state == VmState.RUNNING
+    assert [(s.name, s.state) for s in cached.summaries].count(
+        ("instance-1", VmState.RUNNING)) == 1
+    assert len(cached.summaries) == 3  # replaced, not added
+    client.forget(uuids[0])
+    assert sorted(s.name for s in client.cached_snapshot(max_age=60).summaries) == \
+        ["instance-1", "instance-2"]
+    assert uuids[0] not in cached.by_uuid
+
+
 def test_find_by_name_and_note(client: HyperVClient, tmp_path: Path) -> None:
     mine = make(client, tmp_path / "a")
     make(client, tmp_path / "b", uuid=OTHER)  # Hyper-V allows two VMs of one name
