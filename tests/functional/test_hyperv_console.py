@@ -28,7 +28,7 @@ class ConsoleTestCase(HyperVTestCase):
             server["id"], {"os-getConsoleOutput": body})["output"])
 
     def wait_for_output(self, server: dict[str, Any], text: str,
-                        timeout: float = 10.0) -> str:
+                        timeout: float = 30.0) -> str:
         deadline = time.monotonic() + timeout
         while True:
             output = self.console_output(server)

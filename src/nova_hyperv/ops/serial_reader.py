@@ -27,7 +27,7 @@ LOG = logging.getLogger(__name__)
 CHUNK = 4096
 READ_TIMEOUT = 0.2  # seconds a read waits before the reader looks at its flags again
 OPEN_TIMEOUT = 2.0
-MIN_BACKOFF, MAX_BACKOFF = 0.2, 5.0
+MIN_BACKOFF, MAX_BACKOFF = 0.2, 2.0
 
 Opener = Callable[[str, float], SerialPipe]
 Sink = Callable[[bytes], None]
