@@ -19,7 +19,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
 import nova.conf
@@ -77,6 +77,8 @@ def image_bytes(kind: str) -> bytes:
 class HyperVTestCase(NovaServicesTestCase):
     COMPUTE_DRIVER = "hyperv.HyperVDriver"
     PROFILE = "ws2022"
+    # Changes to the preset for every host of the test, e.g. {"guarded": True}.
+    PROFILE_CHANGES: ClassVar[dict[str, Any]] = {}
 
     def setUp(self) -> None:
         super().setUp()
@@ -121,7 +123,8 @@ class HyperVTestCase(NovaServicesTestCase):
     def prepare_compute_host(self, host: str) -> None:
         path = self.host_state_file(host)
         if not os.path.exists(path):
-            init_host(path, PRESETS[self.PROFILE].replace(hostname=host))
+            init_host(path, PRESETS[self.PROFILE].replace(hostname=host,
+                                                          **self.PROFILE_CHANGES))
         self.flags(host_uri=f"emulated://{path}", group="hyperv")
         self.flags(instances_path=self.instances_path(host))
 

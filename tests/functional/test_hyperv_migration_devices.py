@@ -5,7 +5,7 @@ two emulated hosts: Cinder volumes (iSCSI, SMB), the config drive, vTPM / shield
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from nova import context
 from nova.objects import instance as instance_obj
@@ -14,7 +14,7 @@ from tests.functional.hyperv_base import TwoHostsTestCase
 from tests.functional.test_hyperv_shielded import SHIELDED, BarbicanTestCase, pdk_bytes
 
 import vhdfile
-from hyperv_emulator import init_host, open_host
+from hyperv_emulator import open_host
 
 
 class VolumeResizeTest(VolumeMigrationTestCase):
@@ -214,14 +214,7 @@ class ConfigDriveResizeTest(TwoHostsTestCase):
 
 
 class ShieldedResizeTest(BarbicanTestCase, TwoHostsTestCase):
-    def prepare_compute_host(self, host: str) -> None:
-        path = self.host_state_file(host)
-        if not os.path.exists(path):
-            toml = os.path.join(self.state_path, f"{host}.toml")
-            with open(toml, "w", encoding="utf-8") as stream:
-                stream.write(f'preset = "ws2022"\nhostname = "{host}"\nguarded = true\n')
-            init_host(path, toml)
-        super().prepare_compute_host(host)
+    PROFILE_CHANGES: ClassVar[dict[str, Any]] = {"guarded": True}
 
     def test_vtpm_and_shielded_vms_are_refused_before_anything_changes(self) -> None:
         for key, policy in (("os_shielded_vm", "Shielded"), ("os_vtpm", "EncryptionSupported")):

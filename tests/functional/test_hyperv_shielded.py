@@ -1,6 +1,6 @@
 """Shielded VMs and vTPMs through Nova's API: the shielding data from Barbican (faked at
-its HTTP edge with requests-mock), provisioning on a guarded emulated host (a TOML host
-file with guarded = true), and the refusals (issue 7's vTPM part)."""
+its HTTP edge with requests-mock), provisioning on a guarded emulated host (the preset with
+guarded on), and the refusals (issue 7's vTPM part)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import fixtures
 import nova.conf
@@ -17,7 +17,7 @@ from nova.api import auth
 from nova.tests.functional.api import client
 from tests.functional.hyperv_base import HyperVTestCase
 
-from hyperv_emulator import init_host, shielding_data
+from hyperv_emulator import shielding_data
 from nova_hyperv.ops.shielding import register_barbican_opts
 
 BARBICAN = "http://barbican.test:9311"
@@ -103,14 +103,7 @@ class BarbicanTestCase(HyperVTestCase):
 
 
 class GuardedHostTest(BarbicanTestCase):
-    def prepare_compute_host(self, host: str) -> None:
-        path = self.host_state_file(host)
-        if not os.path.exists(path):
-            toml = os.path.join(self.state_path, f"{host}.toml")
-            with open(toml, "w", encoding="utf-8") as stream:
-                stream.write(f'preset = "ws2022"\nhostname = "{host}"\nguarded = true\n')
-            init_host(path, toml)
-        self.flags(host_uri=f"emulated://{path}", group="hyperv")
+    PROFILE_CHANGES: ClassVar[dict[str, Any]] = {"guarded": True}
 
     def boot_with(self, image: str, metadata: dict[str, str] | None = None,
                   expected_state: str = "ACTIVE") -> dict[str, Any]:
