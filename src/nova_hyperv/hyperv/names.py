@@ -6,6 +6,7 @@ desktop-src/HyperV_v2) as collected in the project's reference notes.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 
 VSMS = "Msvm_VirtualSystemManagementService"
@@ -21,6 +22,15 @@ SYNTHETIC_3D_DISPLAY = "Msvm_Synthetic3DDisplayControllerSettingData"
 PCI_EXPRESS = "Msvm_PciExpressSettingData"
 SHUTDOWN_COMPONENT = "Msvm_ShutdownComponent"
 LOGICAL_IDENTITY = "Msvm_LogicalIdentity"
+
+# A VM's settings carry its GUID in their InstanceID: `Microsoft:<GUID>\...`.
+_VM_SETTING_ID = re.compile(r"^Microsoft:([0-9A-Fa-f-]{36})\\", re.IGNORECASE)
+
+
+def vm_guid_of(instance_id: object) -> str | None:
+    """The (upper-case) GUID of the VM a setting's InstanceID belongs to, if it is one."""
+    match = _VM_SETTING_ID.match(str(instance_id or ""))
+    return match.group(1).upper() if match else None
 
 # Host storage: disks, iSCSI, SAN policy; SMB mappings; the FC HBA API's WMI classes.
 STORAGE_NS = "root/Microsoft/Windows/Storage"

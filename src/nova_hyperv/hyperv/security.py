@@ -31,8 +31,8 @@ from nova_hyperv.cim import (
     CimSession,
     like_prefix,
 )
+from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.errors import HyperVError
-from nova_hyperv.hyperv.serial import VM_SETTING
 from nova_hyperv.hyperv.vms import Vm
 
 __all__ = [
@@ -88,8 +88,7 @@ def shielded_vms(session: CimSession) -> set[str]:
                                  "WHERE ShieldingRequested = TRUE")
     except (CimInvalidClass, CimNotSupported, CimNotFound):
         return set()
-    return {m.group(1).upper() for s in settings
-            if (m := VM_SETTING.match(str(s.get("InstanceID", ""))))}
+    return {guid for s in settings if (guid := names.vm_guid_of(s.get("InstanceID")))}
 
 
 def _read_pdk(session: CimSession, pdk_path: str) -> ShieldingData:

@@ -9,15 +9,11 @@ read them).
 
 from __future__ import annotations
 
-import re
-
 from nova_hyperv.cim import CimSession, quote
 from nova_hyperv.hyperv import names
 from nova_hyperv.hyperv.names import SubType
 
-__all__ = ["VM_SETTING", "pipe_mode", "serial_pipes"]
-
-VM_SETTING = re.compile(r"^Microsoft:([0-9A-Fa-f-]{36})\\", re.IGNORECASE)
+__all__ = ["pipe_mode", "serial_pipes"]
 
 
 def pipe_mode(pipe: str) -> str:
@@ -31,12 +27,12 @@ def serial_pipes(session: CimSession) -> dict[str, dict[int, str]]:
     for port in session.query(
             f"SELECT InstanceID, AddressOnParent, Connection FROM {names.ANY_RASD} "
             f"WHERE ResourceSubType = {quote(SubType.SERIAL_PORT)}"):
-        match = VM_SETTING.match(str(port.get("InstanceID", "")))
+        guid = names.vm_guid_of(port.get("InstanceID"))
         pipe = next(iter(port.get("Connection") or ()), "")
-        if match is None or not pipe:
+        if guid is None or not pipe:
             continue
         slot = str(port.get("AddressOnParent", "0")).strip()
         com = int(slot) + 1 if slot.isdigit() else 1
-        found.setdefault(match.group(1).upper(), {})[com] = str(pipe)
+        found.setdefault(guid, {})[com] = str(pipe)
     return found
 
